@@ -1,0 +1,58 @@
+// Compute kernels: the bottom layer of the engine. Everything above calls only these entry points.
+//
+// ISA dispatch: the best ISA the CPU *and* OS support (CPUID + XGETBV) is chosen once, on first
+// use; the environment variable SEALSUM_ISA=scalar|avx2|avx512 overrides it (an unsupported or
+// unknown value is a startup error, never a silent fallback). Each ISA lives in its own translation
+// unit compiled with its own flags (kernels_avx2.cpp: -mavx2 -mfma; kernels_avx512.cpp:
+// -mavx512f -mavx512bw -mavx512vl -mfma); no other file uses intrinsics. Every fast kernel has a
+// scalar twin in kernels_scalar.cpp, and tests compare them on ragged shapes.
+//
+// Thread safety: kernels are reentrant; PackedMatrix is immutable after packing. set_isa() is for
+// tests and must not race with running kernels.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace sealsum::kernels {
+
+class ThreadPool;
+
+enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+const char* isa_name(Isa isa);
+bool isa_supported(Isa isa);  // CPU and OS (XSAVE state) both support it
+Isa active_isa();             // chosen once (see above)
+void set_isa(Isa isa);        // tests: force an ISA (must be supported)
+
+// A weight matrix W[n, k] (PyTorch nn.Linear layout: out x in, row-major), repacked once at load
+// into the panel layout of the ISA that was active when it was packed.
+class PackedMatrix {
+ public:
+  PackedMatrix();
+  PackedMatrix(PackedMatrix&&) noexcept;
+  PackedMatrix& operator=(PackedMatrix&&) noexcept;
+  ~PackedMatrix();
+  int64_t rows() const;  // n (output features)
+  int64_t cols() const;  // k (input features)
+  Isa isa() const;
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+  std::unique_ptr<Impl> impl_;
+};
+
+PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+
+// y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.
+// Work is split over `pool` when given (deterministic: the result does not depend on thread count).
+void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias, float* y, ThreadPool* pool);
+
+// General GEMM for attention: C = alpha · A · op(B) + beta · C, A [m, k] (row stride lda),
+// op(B) = Bᵀ with B [n, k] when trans_b, else B [k, n] (row stride ldb), C [m, n] (row stride ldc).
+// beta == 0 ignores C's previous contents (NaNs included).
+void gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace sealsum::kernels

@@ -1,0 +1,54 @@
+#include "secure/digest.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace sealsum::secure {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL SHA-256 initialisation failed");
+  }
+}
+
+Sha256::~Sha256() {
+  if (impl_ && impl_->ctx) EVP_MD_CTX_free(impl_->ctx);
+}
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::span<const uint8_t> data) {
+  if (!data.empty()) EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
+
+Digest256 Sha256::finish() {
+  Digest256 d{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(impl_->ctx, d.data(), &n);
+  return d;
+}
+
+Digest256 sha256(std::span<const uint8_t> data) {
+  Sha256 h;
+  h.update(data);
+  return h.finish();
+}
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+  static const char* k = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    s.push_back(k[b >> 4]);
+    s.push_back(k[b & 15]);
+  }
+  return s;
+}
+
+}  // namespace sealsum::secure

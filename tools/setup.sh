@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs sealsum's build and test dependencies (Debian packages only) and builds it.
+# Usage: tools/setup.sh [build-dir]     (default: build)
+# Env: SEALSUM_WERROR=ON makes warnings errors (CI); SEALSUM_SKIP_APT=1 skips apt-get.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+packages=(
+  build-essential cmake pkg-config          # toolchain
+  libeigen3-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev catch2   # the five dependencies
+  clang-14 libclang-rt-14-dev               # libFuzzer targets (tests only)
+)
+if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    echo "setup: installing ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEALSUM_WERROR="${SEALSUM_WERROR:-OFF}" >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,93 @@
+// The sealsum model file: one self-describing file per model (weights, config, tokenizer).
+//
+// Format (version 1), all integers little-endian:
+//   offset 0   8 bytes  magic "SEALSUM\x01"... see model_file.cpp's header comment for the
+//   authoritative layout (magic, version, JSON header, 64-byte-aligned tensors, SHA-256 trailer).
+//
+// Contract: ModelFile owns its bytes in a SecretBuffer (weights are secrets of the model owner:
+// locked where possible, never in core dumps, wiped on free). Loading verifies the checksum and
+// every tensor entry (dtype, shape, offset, size, alignment, bounds) before anything is exposed;
+// a corrupt file fails with kDataLoss naming the file and the problem. Read-only after load, so
+// concurrent readers are safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "secure/secret_buffer.h"
+
+namespace sealsum::weights {
+
+enum class DType : uint8_t { kF32, kBF16, kI8, kU8 };
+const char* dtype_name(DType d);
+size_t dtype_size(DType d);
+
+struct TensorView {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const uint8_t* data;  // into the ModelFile's buffer, 64-byte aligned
+  size_t nbytes;
+  int64_t numel() const;
+  const float* f32() const { return reinterpret_cast<const float*>(data); }
+};
+
+class ModelFile {
+ public:
+  // Reads and verifies a plaintext model file.
+  static Result<ModelFile> load(const std::string& path);
+  // Verifies and adopts bytes already in memory (e.g. decrypted from a sealed file).
+  static Result<ModelFile> from_buffer(secure::SecretBuffer bytes, const std::string& what);
+
+  // "t5" or "bart".
+  const std::string& architecture() const;
+  // The Hugging Face config.json, generation_config.json (or {}) and tokenizer entry of the header.
+  const nlohmann::json& config() const;
+  const nlohmann::json& generation_config() const;
+  const nlohmann::json& header() const { return header_; }
+
+  const TensorView* find(const std::string& name) const;  // nullptr if absent; resolves aliases
+  // find(), or kNotFound / kInvalidArgument naming the tensor and the expected dtype/shape.
+  Result<const TensorView*> get(const std::string& name, DType dtype, const std::vector<int64_t>& shape) const;
+  const std::vector<TensorView>& tensors() const { return tensors_; }
+  // Raw bytes of an embedded blob (dtype u8 tensor), e.g. the tokenizer files.
+  Result<std::span<const uint8_t>> blob(const std::string& name) const;
+  // Hex SHA-256 of the whole file as stored (identifies the model in logs/metrics).
+  const std::string& sha256_hex() const { return sha256_hex_; }
+
+ private:
+  secure::SecretBuffer bytes_;
+  nlohmann::json header_;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, size_t> index_;  // name or alias -> tensors_ index
+  std::string sha256_hex_;
+};
+
+// Writes model files. Tensors are copied in as they are added (so sources may be freed).
+class ModelWriter {
+ public:
+  ModelWriter(std::string architecture, nlohmann::json config, nlohmann::json generation_config);
+  void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::span<const uint8_t> bytes);
+  void add_alias(const std::string& alias, const std::string& target);  // tied weights
+  void set_tokenizer(const nlohmann::json& tokenizer_entry);             // see model_file.cpp
+  void set_source(const nlohmann::json& source);                          // provenance, free-form
+  // Serialises to bytes (header, aligned tensors, checksum).
+  std::vector<uint8_t> serialize() const;
+  // Writes atomically (temp file + rename) to path.
+  Status write(const std::string& path) const;
+
+ private:
+  struct Entry { std::string name; DType dtype; std::vector<int64_t> shape; std::vector<uint8_t> bytes; };
+  std::string architecture_;
+  nlohmann::json config_, generation_, tokenizer_, source_;
+  std::vector<Entry> entries_;
+  std::map<std::string, std::string> aliases_;
+};
+
+}  // namespace sealsum::weights
