@@ -1,0 +1,63 @@
+// Generation: greedy and beam search with Hugging Face transformers 4.36 `generate()` semantics.
+//
+// The seam between models and decoding is DecoderSession: a model's decoder bound to one encoded
+// input, holding a self-attention cache per row (a row = one hypothesis) and the cross-attention
+// keys/values computed once and shared by all rows. Decoding owns the search; models own the math.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace sealsum::decoding {
+
+class DecoderSession {
+ public:
+  virtual ~DecoderSession() = default;
+  virtual int64_t vocab_size() const = 0;  // logits per row (config vocab_size, may exceed tokenizer's)
+  virtual int64_t rows() const = 0;
+  // Feeds tokens[r] as the next decoder input of row r (tokens.size() == rows()) and writes the raw
+  // next-token logits (float32, before any logits processor) to logits[rows() * vocab_size()].
+  virtual Status step(std::span<const int32_t> tokens, float* logits) = 0;
+  // Re-forms the rows: new row i continues old row src[i]; rows() becomes src.size(). Beam search
+  // uses it to follow surviving beams (and to fan one row out to num_beams).
+  virtual Status reorder(std::span<const int32_t> src) = 0;
+};
+
+enum class EarlyStopping { kFalse, kTrue, kNever };
+
+// Hugging Face GenerationConfig fields that sealsum implements. Lengths count the decoder start
+// token, as transformers does.
+struct GenerationParams {
+  int num_beams = 1;
+  int max_length = 20;
+  std::optional<int> max_new_tokens;  // when set, max_length = 1 + max_new_tokens
+  int min_length = 0;
+  double length_penalty = 1.0;
+  EarlyStopping early_stopping = EarlyStopping::kFalse;
+  int no_repeat_ngram_size = 0;
+  double repetition_penalty = 1.0;
+  int32_t decoder_start_token_id = 0;
+  std::vector<int32_t> eos_token_ids;
+  int32_t pad_token_id = 0;
+  std::optional<int32_t> forced_bos_token_id;
+  std::optional<int32_t> forced_eos_token_id;
+  int num_return_sequences = 1;
+};
+
+struct GenerateOutput {
+  std::vector<std::vector<int32_t>> sequences;  // each starts with the decoder start token
+  std::vector<double> scores;                    // beam: sequences_scores; greedy: empty
+};
+
+// Runs the search. `session` must have rows() == 1 on entry. Fails (kInvalidArgument) on
+// inconsistent params (e.g. num_return_sequences > num_beams) with a message naming the field.
+Result<GenerateOutput> generate(DecoderSession& session, const GenerationParams& params);
+
+}  // namespace sealsum::decoding
