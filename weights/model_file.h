@@ -1,8 +1,8 @@
 // The sealsum model file: one self-describing file per model (weights, config, tokenizer).
 //
-// Format (version 1), all integers little-endian:
-//   offset 0   8 bytes  magic "SEALSUM\x01"... see model_file.cpp's header comment for the
-//   authoritative layout (magic, version, JSON header, 64-byte-aligned tensors, SHA-256 trailer).
+// Format (version 1), all integers little-endian: magic "SEALSUMM", u32 version, u32 flags, u64
+// header length, a JSON header, 64-byte-aligned tensors, a SHA-256 trailer. model_file.cpp's
+// header comment is the authoritative layout.
 //
 // Contract: ModelFile owns its bytes in a SecretBuffer (weights are secrets of the model owner:
 // locked where possible, never in core dumps, wiped on free). Loading verifies the checksum and
@@ -12,7 +12,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,8 +27,18 @@
 namespace sealsum::weights {
 
 enum class DType : uint8_t { kF32, kBF16, kI8, kU8 };
-const char* dtype_name(DType d);
+const char* dtype_name(DType d);  // "f32", "bf16", "i8", "u8": the names used in the header
 size_t dtype_size(DType d);
+// Inverse of dtype_name(); nullopt for an unknown name.
+std::optional<DType> dtype_from_name(const std::string& name);
+
+// Format constants (see model_file.cpp).
+inline constexpr char kModelMagic[8] = {'S', 'E', 'A', 'L', 'S', 'U', 'M', 'M'};
+inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr size_t kTensorAlignment = 64;
+inline constexpr size_t kPreambleSize = 24;  // magic, version, flags, header length
+inline constexpr size_t kTrailerSize = 32;   // SHA-256 of every byte before it
+inline constexpr size_t kMaxHeaderSize = 64u << 20;
 
 struct TensorView {
   std::string name;
@@ -60,33 +72,57 @@ class ModelFile {
   Result<std::span<const uint8_t>> blob(const std::string& name) const;
   // Hex SHA-256 of the whole file as stored (identifies the model in logs/metrics).
   const std::string& sha256_hex() const { return sha256_hex_; }
+  // alias -> target (tied weights), as in the header.
+  const std::map<std::string, std::string>& aliases() const { return aliases_; }
+  // The whole verified file (e.g. to re-seal it); wiped with the ModelFile.
+  std::span<const uint8_t> bytes() const { return bytes_.span(); }
 
  private:
+  Status parse(const std::string& what);
+
   secure::SecretBuffer bytes_;
   nlohmann::json header_;
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t> index_;  // name or alias -> tensors_ index
+  std::map<std::string, std::string> aliases_;
   std::string sha256_hex_;
 };
 
 // Writes model files. Tensors are copied in as they are added (so sources may be freed).
+// Output is deterministic: tensors in the order added, the header's JSON keys sorted, no times or
+// paths. add_* never fail: a bad call (duplicate name, bytes that do not match dtype x shape, an
+// alias of a missing tensor) is remembered, and validate()/stream()/write() report the first one.
+// Not thread-safe.
 class ModelWriter {
  public:
   ModelWriter(std::string architecture, nlohmann::json config, nlohmann::json generation_config);
   void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::span<const uint8_t> bytes);
+  // Same, adopting the bytes (no copy).
+  void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t>&& bytes);
   void add_alias(const std::string& alias, const std::string& target);  // tied weights
   void set_tokenizer(const nlohmann::json& tokenizer_entry);             // see model_file.cpp
   void set_source(const nlohmann::json& source);                          // provenance, free-form
-  // Serialises to bytes (header, aligned tensors, checksum).
+  // First recorded misuse, or ok.
+  Status validate() const;
+  // Size in bytes of the serialised file.
+  uint64_t serialized_size() const;
+  // Produces the file's bytes in order, in pieces, ending with the checksum trailer; stops at the
+  // first failing sink call and returns its Status. This is the seam for sealing: hand the pieces
+  // to an encrypting writer instead of a plaintext file.
+  Status stream(const std::function<Status(std::span<const uint8_t>)>& sink) const;
+  // Serialises to bytes (header, aligned tensors, checksum); empty when validate() fails.
   std::vector<uint8_t> serialize() const;
-  // Writes atomically (temp file + rename) to path.
+  // Writes atomically (temp file in the same directory, fsync, rename) to path.
   Status write(const std::string& path) const;
 
  private:
+  std::string header_json() const;
+  Status error_;
   struct Entry { std::string name; DType dtype; std::vector<int64_t> shape; std::vector<uint8_t> bytes; };
   std::string architecture_;
   nlohmann::json config_, generation_, tokenizer_, source_;
   std::vector<Entry> entries_;
+  std::map<std::string, size_t> names_;  // tensor name -> entries_ index
   std::map<std::string, std::string> aliases_;
 };
 

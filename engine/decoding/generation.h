@@ -51,10 +51,23 @@ struct GenerationParams {
   int num_return_sequences = 1;
 };
 
+// Exactly transformers' output: greedy returns one sequence ending at EOS (included) or at
+// max_length. Beam search returns num_return_sequences, best first; a finished hypothesis carries
+// its EOS (the first eos_token_ids entry) when it fits under max_length, and when the returned
+// lengths differ the shorter sequences are right-padded with pad_token_id to one width.
 struct GenerateOutput {
   std::vector<std::vector<int32_t>> sequences;  // each starts with the decoder start token
-  std::vector<double> scores;                    // beam: sequences_scores; greedy: empty
+  std::vector<double> scores;                    // beam: sequences_scores (float32 values); greedy: empty
 };
+
+// The max_length the search runs to: 1 + max_new_tokens when set (transformers: max_new_tokens +
+// decoder input length, which is 1 here), else max_length.
+int effective_max_length(const GenerationParams& params);
+
+// Checks params on their own and, when vocab_size > 0, every token id against [0, vocab_size).
+// kInvalidArgument with a message naming the field (e.g. "num_return_sequences (5) must be <=
+// num_beams (4)"); no document data is ever part of a message.
+Status validate_params(const GenerationParams& params, int64_t vocab_size);
 
 // Runs the search. `session` must have rows() == 1 on entry. Fails (kInvalidArgument) on
 // inconsistent params (e.g. num_return_sequences > num_beams) with a message naming the field.

@@ -1,0 +1,116 @@
+// Float32 score arithmetic and logits processors with transformers 4.36 / torch 1.13 semantics.
+//
+// Why the care: beam search ranks float32 sums of log-probs, so the *rounding* of each step decides
+// which hypotheses survive. log_softmax follows torch's CPU kernel operation by operation:
+// max, then s = sum(exp(x - max)) in float32 (interleaved lanes as the vector kernel adds them),
+// then out = (x - max) - log(s) — two roundings, in that order (x - (max + log s) would differ).
+// exp and log come from the C library (correctly rounded in practice); torch uses SLEEF (<= 1 ulp),
+// so the sum can still differ from torch in its last bit on rare rows. That is the only known
+// source of disagreement for identical logits.
+#include "engine/decoding/logits_process.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace sealsum::decoding {
+
+namespace {
+constexpr int kLanes = 8;  // AVX2 float lanes of torch's Vectorized<float>
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}  // namespace
+
+void log_softmax_row(const float* in, float* out, int64_t n) {
+  float mx = in[0];
+  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  std::array<float, kLanes> lane{};
+  for (int64_t i = 0; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
+  // Lanes at or beyond n (rows shorter than a vector) hold 0 and are not added.
+  float sum = lane[0];
+  for (int64_t l = 1; l < kLanes && l < n; ++l) sum += lane[static_cast<size_t>(l)];
+  const float lse = std::log(sum);
+  for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - lse;
+}
+
+int64_t argmax_row(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (std::isnan(row[best])) break;
+    if (std::isnan(row[i]) || row[i] > row[best]) best = i;
+  }
+  return best;
+}
+
+bool all_finite(const float* row, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(row[i])) return false;
+  }
+  return true;
+}
+
+LogitsProcessors::LogitsProcessors(const GenerationParams& p)
+    : repetition_active_(p.repetition_penalty != 1.0),
+      repetition_penalty_(static_cast<float>(p.repetition_penalty)),
+      no_repeat_ngram_size_(p.no_repeat_ngram_size),
+      min_length_(p.min_length),
+      max_length_(effective_max_length(p)),
+      eos_token_ids_(p.eos_token_ids),
+      forced_bos_token_id_(p.forced_bos_token_id),
+      forced_eos_token_id_(p.forced_eos_token_id) {}
+
+bool LogitsProcessors::any_active() const {
+  return repetition_active_ || no_repeat_ngram_size_ > 0 || (min_length_ > 0 && !eos_token_ids_.empty()) ||
+         forced_bos_token_id_.has_value() || forced_eos_token_id_.has_value();
+}
+
+void LogitsProcessors::apply(std::span<const int32_t> seq, float* row, int64_t vocab_size) const {
+  const size_t cur_len = seq.size();
+  if (repetition_active_) repetition_penalty(seq, row);
+  if (no_repeat_ngram_size_ > 0) no_repeat_ngram(seq, row);
+  // MinLengthLogitsProcessor: EOS impossible while cur_len < min_length.
+  if (min_length_ > 0 && cur_len < static_cast<size_t>(min_length_)) {
+    for (int32_t e : eos_token_ids_) row[e] = kNegInf;
+  }
+  // ForcedBOSTokenLogitsProcessor: the first generated token (cur_len == 1) is forced.
+  if (forced_bos_token_id_ && cur_len == 1) {
+    std::fill(row, row + vocab_size, kNegInf);
+    row[*forced_bos_token_id_] = 0.0f;
+  }
+  // ForcedEOSTokenLogitsProcessor: the last token (cur_len == max_length - 1) is forced to EOS.
+  if (forced_eos_token_id_ && static_cast<int64_t>(cur_len) == static_cast<int64_t>(max_length_) - 1) {
+    std::fill(row, row + vocab_size, kNegInf);
+    row[*forced_eos_token_id_] = 0.0f;
+  }
+}
+
+// RepetitionPenaltyLogitsProcessor: every token present in seq (the start token included) gets
+// s < 0 ? s * penalty : s / penalty, in float32 (torch casts the Python scalar to the tensor dtype).
+// torch gathers all values first and scatters them back, so a repeated id is penalized once.
+void LogitsProcessors::repetition_penalty(std::span<const int32_t> seq, float* row) const {
+  std::vector<int32_t> ids(seq.begin(), seq.end());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (int32_t t : ids) {
+    const float s = row[t];
+    row[t] = s < 0.0f ? s * repetition_penalty_ : s / repetition_penalty_;
+  }
+}
+
+// NoRepeatNGramLogitsProcessor: with n = no_repeat_ngram_size and seq of length L, once L + 1 >= n
+// every token that would complete an n-gram already present in seq (start token included) is
+// banned: for each earlier position i with seq[i..i+n-2] == seq[L-n+1..L-1], seq[i+n-1] gets -inf.
+void LogitsProcessors::no_repeat_ngram(std::span<const int32_t> seq, float* row) const {
+  const size_t n = static_cast<size_t>(no_repeat_ngram_size_);
+  const size_t len = seq.size();
+  if (len + 1 < n) return;
+  // The (n-1)-token suffix that the next token would extend; empty for n == 1 (bans every seen id).
+  const auto suffix = seq.subspan(len + 1 - n, n - 1);
+  for (size_t i = 0; i + n <= len; ++i) {
+    if (std::equal(suffix.begin(), suffix.end(), seq.begin() + static_cast<std::ptrdiff_t>(i))) {
+      row[seq[i + n - 1]] = kNegInf;
+    }
+  }
+}
+
+}  // namespace sealsum::decoding

@@ -1,0 +1,29 @@
+// Generation flags shared by the `summarize` and `generate` commands.
+//
+//   --num-beams N               1 = greedy search
+//   --max-length N              total length including the decoder start token
+//   --max-new-tokens N          generated tokens; wins over --max-length (transformers' rule)
+//   --min-length N              EOS is banned while the sequence is shorter
+//   --length-penalty F          beam score = sum logprobs / generated_len ** F
+//   --no-repeat-ngram-size N    0 = off
+//   --early-stopping            beam search stops once num_beams hypotheses are finished
+//   --early-stopping-mode M     true | false | never (transformers' early_stopping values)
+//   --forced-bos-token-id N|none, --forced-eos-token-id N|none   (`none` turns a default off)
+//   --decoder-start-token-id N
+//
+// Usage: add_generation_flags(args) before args.parse(); after parsing, apply_generation_flags
+// overwrites only the fields whose flags were given, so callers start from the model's defaults
+// (decoding::generation_defaults). Errors are kInvalidArgument naming the flag (a usage error,
+// exit code 2). Ranges are checked per flag; the combination is checked by decoding::generate().
+#pragma once
+
+#include "common/status.h"
+#include "engine/decoding/generation.h"
+#include "tools/cli/command.h"
+
+namespace sealsum::cli {
+
+void add_generation_flags(Args& args);
+Status apply_generation_flags(const Args& args, decoding::GenerationParams& params);
+
+}  // namespace sealsum::cli

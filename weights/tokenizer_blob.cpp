@@ -1,0 +1,61 @@
+// Tokenizer files as u8 blobs in a model file (see tokenizer_blob.h).
+#include "weights/tokenizer_blob.h"
+
+namespace sealsum::weights {
+namespace {
+
+constexpr size_t kMaxTokenizerFiles = 8;
+
+bool plain_file_name(const std::string& n) {
+  if (n.empty() || n.size() > 128 || n == "." || n == "..") return false;
+  for (char c : n) {
+    if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status embed_tokenizer(ModelWriter& w, const tok::TokenizerSource& src) {
+  if (src.kind.empty() || src.files.empty() || src.files.size() > kMaxTokenizerFiles) {
+    return invalid_argument("tokenizer source must have a kind and 1..8 files");
+  }
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& [name, bytes] : src.files) {
+    if (!plain_file_name(name)) return invalid_argument("tokenizer file name '" + name + "' is not a plain name");
+    const std::string tensor = "tokenizer/" + name;
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+    w.add_tensor(tensor, DType::kU8, {int64_t(bytes.size())}, std::span<const uint8_t>(p, bytes.size()));
+    files.push_back({{"name", name}, {"tensor", tensor}});
+  }
+  w.set_tokenizer({{"kind", src.kind}, {"files", std::move(files)}});
+  return w.validate();
+}
+
+Result<tok::TokenizerSource> tokenizer_source(const ModelFile& m) {
+  const nlohmann::json& h = m.header();
+  auto it = h.find("tokenizer");
+  if (it == h.end() || !it->is_object() || it->empty()) return not_found("the model file has no tokenizer");
+  const nlohmann::json& e = *it;
+  auto bad = [](const std::string& why) { return data_loss("model file tokenizer entry: " + why); };
+  if (!e.contains("kind") || !e["kind"].is_string()) return bad("no 'kind'");
+  if (!e.contains("files") || !e["files"].is_array() || e["files"].empty() || e["files"].size() > kMaxTokenizerFiles) {
+    return bad("'files' must list 1..8 files");
+  }
+  tok::TokenizerSource src;
+  src.kind = e["kind"].get<std::string>();
+  for (const auto& f : e["files"]) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("tensor") ||
+        !f["tensor"].is_string()) {
+      return bad("a file entry lacks 'name' or 'tensor'");
+    }
+    const std::string name = f["name"].get<std::string>();
+    if (!plain_file_name(name)) return bad("file name is not a plain name");
+    auto b = m.blob(f["tensor"].get<std::string>());
+    if (!b.ok()) return data_loss("model file tokenizer entry: " + b.status().message());
+    src.files.emplace_back(name, std::string(reinterpret_cast<const char*>(b->data()), b->size()));
+  }
+  return src;
+}
+
+}  // namespace sealsum::weights
