@@ -1,0 +1,100 @@
+// SEV-SNP evidence verifier: report signature, AMD certificate chain to a pinned root, TCB/chip-id
+// binding, guest policy, data bindings and (Azure) the UVM endorsement.
+//
+// Checks, in order (each recorded as {name, passed, detail}; a check is listed only when it runs):
+//   evidence_kind          real SEV-SNP report; simulated evidence fails here unless allow_simulated
+//   report_format          parses; version 2..5 and >= policy; SIGNATURE_ALGO = 1 (ECDSA P-384)
+//   signing_key_kind       the report's SIGNING_KEY field agrees with the certificate kind given
+//                          (VCEK/VLEK) and VLEK is allowed by the policy
+//   cert_chain_format      the chain file holds exactly [ASK (or ASVK), ARK]
+//   ark_pinned             the ARK public key is one of the pinned AMD roots (Milan/Genoa/Turin)
+//   ark_self_signed        ARK signs itself (RSA-PSS SHA-384)
+//   ask_signed_by_ark      ASK/ASVK signed by ARK (RSA-PSS SHA-384)
+//   vcek_signed_by_ask     VCEK/VLEK signed by ASK (RSA-PSS SHA-384)
+//   cert_validity          every AMD certificate is valid at `now`
+//   product_matches_root   the VCEK's productName agrees with the pinned root's product
+//   report_signature       ECDSA P-384 / SHA-384 over report[0:0x2A0] with the VCEK/VLEK key
+//   tcb_matches_cert       REPORTED_TCB components == VCEK blSPL/teeSPL/snpSPL/ucodeSPL(/fmcSPL)
+//   chip_id_matches_cert   CHIP_ID == VCEK hwID (VCEK only)
+//   debug_disabled         POLICY bit 19 clear (unless the policy allows debug)
+//   vmpl, min_tcb, guest_svn, measurement_allowed, host_data_allowed, report_data_binding,
+//   runtime_data_binding   (when the policy asks, or when runtime data is supplied)
+//   host_data_not_allow_all HOST_DATA is not the allow-all CCE policy hash (always)
+//   uvm_endorsement_format, uvm_endorsement_chain, uvm_endorsement_root, uvm_endorsement_signature,
+//   uvm_endorsement_measurement  (when an endorsement is supplied or required)
+// The verdict is true only if every listed check passed. A failed check's detail says what did not
+// match (field names and hex of public values only; no secrets).
+//
+// Thread safety: verify_* are reentrant (no global state besides OpenSSL's own).
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "secure/attest/policy.h"
+#include "secure/attest/report.h"
+
+namespace sealsum::secure::attest {
+
+enum class CertKind { kVcek, kVlek };
+
+struct SnpEvidence {
+  std::vector<uint8_t> report;         // exactly one report (kSnpReportSize bytes), or simulated evidence
+  std::vector<uint8_t> signing_cert;   // VCEK or VLEK, DER or PEM (unused for simulated evidence)
+  CertKind cert_kind = CertKind::kVcek;
+  std::string chain_pem;               // ASK (ASVK for VLEK) then ARK, PEM
+  std::optional<std::vector<uint8_t>> uvm_endorsement;  // COSE_Sign1 bytes (Azure)
+  std::optional<std::vector<uint8_t>> runtime_data;     // REPORT_DATA[0:32] = SHA-256(runtime_data)
+};
+
+struct VerifyOptions {
+  // Accept simulated (software-signed) evidence. Never set this in production: it makes the whole
+  // verification meaningless. When set and used, a warning is printed to stderr.
+  bool allow_simulated = false;
+  // Certificate validity time for the AMD chain (default: the current time). The UVM endorsement's
+  // x5chain is checked at its own signing time.
+  std::optional<std::time_t> now;
+};
+
+struct Check {
+  std::string name;
+  bool passed = false;
+  std::string detail;
+};
+
+struct EndorsementInfo {
+  std::string issuer, feed, guest_svn;
+  std::optional<int64_t> signing_time;
+  std::string signer_subject;
+};
+
+struct VerificationResult {
+  std::vector<Check> checks;
+  bool verdict = false;
+  bool simulated = false;
+  std::optional<SnpReport> report;
+  Product product = Product::kUnknown;
+  std::optional<EndorsementInfo> endorsement;
+
+  const Check* find(const std::string& name) const;
+  std::vector<std::string> failed_checks() const;
+  // OK when verdict is true; else kPermissionDenied "attestation refused: failed checks: a, b".
+  Status status() const;
+  // {"verdict": bool, "simulated": bool, "product": "...", "checks": [{"name","passed","detail"}],
+  //  "endorsement": {...}} as JSON text.
+  std::string to_json(int indent = 2) const;
+};
+
+// Verifies SEV-SNP evidence (or simulated evidence, refused unless options.allow_simulated).
+VerificationResult verify_evidence(const SnpEvidence& evidence, const Policy& policy,
+                                   const VerifyOptions& options = {});
+
+// REPORT_DATA the producer puts in a report for `runtime_data`: SHA-256(runtime_data) then 32 zero
+// bytes (what Azure MAA expects).
+std::array<uint8_t, 64> report_data_for_runtime_data(std::span<const uint8_t> runtime_data);
+
+}  // namespace sealsum::secure::attest

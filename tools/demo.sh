@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job, end to end, on a fresh machine: install dependencies, build, convert the bundled
+# tiny T5 checkpoint into a sealsum model file, and summarize a sample news article with it.
+#
+# The bundled checkpoint (hf-internal-testing/tiny-random-t5) has random weights, so the "summary"
+# is gibberish; the pipeline (converter, tokenizer, encoder-decoder, beam search) is the real one.
+# README.md shows how to convert real t5-small / distilbart-cnn weights from the Hugging Face hub.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+fixtures="${SEALSUM_FIXTURES:-$root/../shared}"
+build="$root/build"
+"$root/tools/setup.sh" "$build"
+bin="$build/tools/cli/sealsum"
+out="$build/demo"
+mkdir -p "$out"
+
+echo "== convert: $fixtures/models/tiny-random-t5 -> $out/tiny-random-t5.sealsum"
+"$bin" convert "$fixtures/models/tiny-random-t5" -o "$out/tiny-random-t5.sealsum"
+
+echo "== summarize: the first article of corpus/cnn-articles.jsonl"
+"$bin" summarize --model "$out/tiny-random-t5.sealsum" \
+  --input "$fixtures/corpus/cnn-articles.jsonl" --jsonl-field document --max-length 40
