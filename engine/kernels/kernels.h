@@ -25,7 +25,8 @@ Isa active_isa();             // chosen once (see above)
 void set_isa(Isa isa);        // tests: force an ISA (must be supported)
 
 // A weight matrix W[n, k] (PyTorch nn.Linear layout: out x in, row-major), repacked once at load
-// into the panel layout of the ISA that was active when it was packed.
+// into the panel layout of the ISA that was active when it was packed; linear() always runs that
+// ISA's kernel for it (a later set_isa() affects matrices packed afterwards).
 class PackedMatrix {
  public:
   PackedMatrix();

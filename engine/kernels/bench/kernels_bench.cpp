@@ -1,0 +1,158 @@
+// sealsum_kernels_bench: micro-benchmark (not a test) of linear() and gemm() on the T5-small and
+// distilbart-cnn shapes, per ISA and thread count. Prints GFLOP/s (and GB/s of weight streaming for
+// the decoder shapes, where memory bandwidth is the limit). Usage:
+//   sealsum_kernels_bench [--quick] [--filter SUBSTRING] [--isa scalar|avx2|avx512] [--threads N]
+// Each case runs for at least ~0.3 s (0.1 s with --quick) after a warm-up call; the best of three
+// repetitions is reported. Two rates are printed: by wall-clock time, and by process CPU time
+// divided by the thread count ("cpu"), which is less distorted when other processes share the
+// cores (it still includes the pool's brief spin-waits).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/kernels/isa.h"
+#include "engine/kernels/kernels.h"
+#include "engine/kernels/threadpool.h"
+
+using namespace sealsum::kernels;
+
+namespace {
+
+struct LinearCase {
+  const char* name;
+  int64_t m, n, k;
+};
+struct GemmCase {
+  const char* name;
+  bool trans_b;
+  int64_t m, n, k;
+};
+
+std::vector<float> random_floats(size_t n) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+struct Timing {
+  double wall = 1e30;  // seconds per call
+  double cpu = 1e30;   // process CPU seconds per call
+};
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+template <class F>
+Timing time_calls(F&& f, double min_time) {
+  using clock = std::chrono::steady_clock;
+  f();  // warm-up
+  Timing best;
+  for (int rep = 0; rep < 3; ++rep) {
+    int64_t calls = 0;
+    const auto t0 = clock::now();
+    const double c0 = cpu_now();
+    double el = 0;
+    do {
+      f();
+      ++calls;
+      el = std::chrono::duration<double>(clock::now() - t0).count();
+    } while (el < min_time / 3);
+    best.wall = std::min(best.wall, el / static_cast<double>(calls));
+    best.cpu = std::min(best.cpu, (cpu_now() - c0) / static_cast<double>(calls));
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double min_time = 0.3;
+  std::string filter, only_isa;
+  int only_threads = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      min_time = 0.1;
+    } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+      filter = argv[++i];
+    } else if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+      only_isa = argv[++i];
+    } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      only_threads = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: %s [--quick] [--filter SUBSTRING] [--isa NAME] [--threads N]\n", argv[0]);
+      return 2;
+    }
+  }
+  const LinearCase linear_cases[] = {
+      {"t5 enc q/k/v/o    ", 512, 512, 512},      {"t5 enc ff in     ", 512, 2048, 512},
+      {"t5 enc ff out    ", 512, 512, 2048},     {"bart enc q/k/v/o  ", 1024, 1024, 1024},
+      {"bart enc ff in   ", 1024, 4096, 1024},   {"bart enc ff out  ", 1024, 1024, 4096},
+      {"t5 dec q m=1     ", 1, 512, 512},        {"t5 dec ff in m=1 ", 1, 2048, 512},
+      {"t5 dec ff in m=4 ", 4, 2048, 512},       {"t5 lm_head m=1   ", 1, 32128, 512},
+      {"t5 lm_head m=4   ", 4, 32128, 512},      {"bart dec q m=1   ", 1, 1024, 1024},
+      {"bart dec ff in m=1", 1, 4096, 1024},     {"bart dec ff in m=4", 4, 4096, 1024},
+      {"bart lm_head m=1 ", 1, 50264, 1024},     {"bart lm_head m=4 ", 4, 50264, 1024},
+  };
+  const GemmCase gemm_cases[] = {
+      {"attn QK^T L=512   ", true, 512, 512, 64},   {"attn PV L=512     ", false, 512, 64, 512},
+      {"attn QK^T L=1024  ", true, 1024, 1024, 64}, {"attn PV L=1024    ", false, 1024, 64, 1024},
+      {"dec QK^T m=1 L=512", true, 1, 512, 64},     {"dec PV m=1 L=512  ", false, 1, 64, 512},
+  };
+  std::printf("best ISA: %s; available CPUs: %d\n", isa_name(best_isa()), available_cpus());
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!isa_supported(isa) || (!only_isa.empty() && only_isa != isa_name(isa))) continue;
+    set_isa(isa);
+    for (int threads : {1, 2}) {
+      if (only_threads > 0 && threads != only_threads) continue;
+      ThreadPool pool(threads);
+      for (const auto& c : linear_cases) {
+        const std::string label = std::string(c.name);
+        if (!filter.empty() && label.find(filter) == std::string::npos) continue;
+        const auto w = random_floats(static_cast<size_t>(c.n * c.k));
+        const auto x = random_floats(static_cast<size_t>(c.m * c.k));
+        const auto b = random_floats(static_cast<size_t>(c.n));
+        std::vector<float> y(static_cast<size_t>(c.m * c.n));
+        const PackedMatrix pm = pack_matrix(w.data(), c.n, c.k);
+        const Timing t = time_calls([&] { linear(x.data(), c.m, pm, b.data(), y.data(), &pool); },
+                                    isa == Isa::kScalar ? min_time / 3 : min_time);
+        const double flops = 2.0 * static_cast<double>(c.m * c.n * c.k), bytes = 4.0 * static_cast<double>(c.n * c.k);
+        const double cpu = t.cpu / threads;
+        std::printf("%-6s t=%d linear %s m=%-4lld n=%-5lld k=%-4lld wall %6.1f GFLOP/s %5.1f GB/s(W) %8.1f us"
+                    " | cpu %6.1f GFLOP/s %5.1f GB/s(W)\n",
+                    isa_name(isa), threads, c.name, static_cast<long long>(c.m), static_cast<long long>(c.n),
+                    static_cast<long long>(c.k), flops / t.wall * 1e-9, bytes / t.wall * 1e-9, t.wall * 1e6,
+                    flops / cpu * 1e-9, bytes / cpu * 1e-9);
+        std::fflush(stdout);
+      }
+      if (threads != 1) continue;  // gemm() is single-threaded (callers split over heads)
+      for (const auto& c : gemm_cases) {
+        const std::string label = std::string(c.name);
+        if (!filter.empty() && label.find(filter) == std::string::npos) continue;
+        const auto a = random_floats(static_cast<size_t>(c.m * c.k));
+        const auto b = random_floats(static_cast<size_t>(c.n * c.k));
+        std::vector<float> out(static_cast<size_t>(c.m * c.n));
+        const int64_t ldb = c.trans_b ? c.k : c.n;
+        const Timing t = time_calls(
+            [&] { gemm(c.trans_b, c.m, c.n, c.k, 1.0f, a.data(), c.k, b.data(), ldb, 0.0f, out.data(), c.n); },
+            isa == Isa::kScalar ? min_time / 3 : min_time);
+        const double flops = 2.0 * static_cast<double>(c.m * c.n * c.k);
+        std::printf("%-6s t=1 gemm   %s m=%-4lld n=%-5lld k=%-4lld wall %6.1f GFLOP/s %8.1f us | cpu %6.1f GFLOP/s\n",
+                    isa_name(isa), c.name, static_cast<long long>(c.m), static_cast<long long>(c.n),
+                    static_cast<long long>(c.k), flops / t.wall * 1e-9, t.wall * 1e6, flops / t.cpu * 1e-9);
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}

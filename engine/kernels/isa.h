@@ -1,0 +1,24 @@
+// Additive helpers around the ISA dispatch declared in kernels.h (tests, CLI diagnostics).
+//
+// Thread safety: all functions are safe to call concurrently except that set_isa() (kernels.h) must
+// not race with running kernels.
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+#include "engine/kernels/kernels.h"
+
+namespace sealsum::kernels {
+
+// The best ISA this CPU and OS support.
+Isa best_isa();
+// "scalar" | "avx2" | "avx512" -> Isa. Unknown names are kInvalidArgument; names of ISAs this
+// machine cannot run are kUnimplemented. The message names the choices, never silently falls back.
+Result<Isa> parse_isa(std::string_view name);
+// What active_isa() would choose now: parse_isa($SEALSUM_ISA) if set and non-empty, else best_isa().
+// A caller (e.g. the CLI) may call it at startup to report a bad value as a Status instead of the
+// fatal stop that active_isa() performs on first use.
+Result<Isa> isa_from_env();
+
+}  // namespace sealsum::kernels

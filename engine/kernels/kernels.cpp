@@ -1,0 +1,118 @@
+// Public kernel entry points: packing, work splitting and dispatch to the per-ISA translation units.
+// See kernels_internal.h for the packed layout and the summation-order contract.
+#include "engine/kernels/kernels.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "engine/kernels/kernels_internal.h"
+#include "engine/kernels/threadpool.h"
+
+namespace sealsum::kernels {
+
+void AlignedFree::operator()(float* p) const noexcept { std::free(p); }
+
+AlignedFloats aligned_floats(size_t count) {
+  if (count > (SIZE_MAX - 63) / sizeof(float)) throw std::bad_alloc();
+  const size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  std::fill_n(static_cast<float*>(p), bytes / sizeof(float), 0.0f);
+  return AlignedFloats(static_cast<float*>(p));
+}
+
+namespace detail {
+
+int64_t panel_width(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return 32;
+    case Isa::kAvx2: return 16;
+    case Isa::kScalar: return 16;
+  }
+  return 16;
+}
+
+namespace {
+
+LinearPanelsFn linear_fn(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return linear_panels_avx512;
+    case Isa::kAvx2: return linear_panels_avx2;
+    case Isa::kScalar: return linear_panels_scalar;
+  }
+  return linear_panels_scalar;
+}
+
+GemmFn gemm_fn(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return gemm_avx512;
+    case Isa::kAvx2: return gemm_avx2;
+    case Isa::kScalar: return gemm_scalar;
+  }
+  return gemm_scalar;
+}
+
+[[noreturn]] void contract_violation(const char* what) {
+  std::fprintf(stderr, "sealsum: fatal: kernels: %s\n", what);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+}  // namespace detail
+
+PackedMatrix::PackedMatrix() : impl_(std::make_unique<Impl>()) {}
+PackedMatrix::PackedMatrix(PackedMatrix&&) noexcept = default;
+PackedMatrix& PackedMatrix::operator=(PackedMatrix&&) noexcept = default;
+PackedMatrix::~PackedMatrix() = default;
+int64_t PackedMatrix::rows() const { return impl_ ? impl_->n : 0; }
+int64_t PackedMatrix::cols() const { return impl_ ? impl_->k : 0; }
+Isa PackedMatrix::isa() const { return impl_ ? impl_->isa : Isa::kScalar; }
+
+PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && w == nullptr)) detail::contract_violation("pack_matrix: bad shape or null weights");
+  PackedMatrix pm;
+  PackedMatrix::Impl& im = *pm.impl_;
+  im.isa = active_isa();
+  im.n = n;
+  im.k = k;
+  im.nr = detail::panel_width(im.isa);
+  im.panels = (n + im.nr - 1) / im.nr;
+  im.data = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));  // zero-filled: padding
+  for (int64_t p = 0; p < im.panels; ++p) {
+    float* dst = im.data.get() + p * k * im.nr;
+    const int64_t cols = std::min(im.nr, n - p * im.nr);
+    for (int64_t jj = 0; jj < cols; ++jj) {
+      const float* src = w + (p * im.nr + jj) * k;  // row j of W, read sequentially
+      for (int64_t kk = 0; kk < k; ++kk) dst[kk * im.nr + jj] = src[kk];
+    }
+  }
+  return pm;
+}
+
+void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias, float* y, ThreadPool* pool) {
+  const PackedMatrix::Impl& im = w.impl();
+  if (m < 0) detail::contract_violation("linear: negative m");
+  if (m == 0 || im.n == 0) return;
+  const detail::LinearPanelsFn fn = detail::linear_fn(im.isa);
+  const int64_t n = im.n, k = im.k, ldx = k;
+  if (pool == nullptr || pool->size() <= 1) {
+    fn(x, ldx, m, im, 0, im.panels, bias, y, n);
+    return;
+  }
+  // Grain: at least ~256k multiply-adds per chunk so that waking a thread pays off.
+  const int64_t per_panel = std::max<int64_t>(1, m * std::max<int64_t>(k, 1) * im.nr);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / per_panel);
+  pool->parallel_for(im.panels, grain, [&](int64_t pb, int64_t pe) { fn(x, ldx, m, im, pb, pe, bias, y, n); });
+}
+
+void gemm(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m < 0 || n < 0 || k < 0) detail::contract_violation("gemm: negative dimension");
+  if (m == 0 || n == 0) return;
+  detail::gemm_fn(active_isa())(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace sealsum::kernels

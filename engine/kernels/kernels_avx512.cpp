@@ -1,0 +1,374 @@
+// AVX-512 kernels (compiled with -mavx512f/bw/vl/dq -mfma; called only when dispatch says so).
+//
+// Packed GEMM y = x · Wᵀ. W is packed in panels of 32 output features, k-major (kernels_internal.h),
+// so one k step of a panel is two aligned 64-byte vectors. The micro-kernel tile<R, P> keeps R rows
+// x P panels x 32 columns of accumulators in zmm registers and walks a range of k once: per k step
+// it loads 2P vectors of W and broadcasts R scalars of x, issuing 2·R·P fused multiply-adds into
+// independent accumulators (enough to hide FMA latency on two pipes). Every output element is one
+// accumulator that sees k in increasing order; between k blocks the partial sum is parked in y as
+// a float and reloaded, which changes nothing. So results do not depend on the tiling, on m, or on
+// the thread count.
+//
+// Large m (encoder), GotoBLAS order: for each k block of kKc (W sub-panel kKc x 128 B = 32 KiB stays
+// in L1) and each block of kMc rows (x slice kMc x kKc floats stays in L2), sweep the caller's
+// panels with R = 8, P = 1 tiles (16 accumulators). Small m (decoder, m <= 4): W is streamed exactly
+// once with the whole k in registers; several panels are processed together (P = 4 for m = 1,
+// 2 otherwise) to keep enough independent accumulators in flight.
+//
+// gemm() (attention) uses the same tiles with an alpha/beta epilogue (beta == 0 never reads C).
+// op(B) = B [k, n] is read in place (a k step of 32 columns is two unaligned loads at stride ldb);
+// only a ragged last panel, and Bᵀ for trans_b, are packed into a thread-local scratch panel.
+// GCC 12 reports its own _mm512_undefined_*() helpers (self-initialized on purpose) as
+// uninitialized once inlined; the warning points into the header, so it is silenced there only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "engine/kernels/kernels_internal.h"
+
+namespace sealsum::kernels::detail {
+namespace {
+
+constexpr int64_t kNr = 32;   // panel width (floats)
+constexpr int kMr = 8;        // rows per large-m tile
+constexpr int64_t kKc = 256;  // k block (linear, large m)
+constexpr int64_t kMc = 192;  // row block (linear, large m)
+
+struct Epilogue {
+  float* c;
+  int64_t ldc;
+  int64_t n;            // columns valid in C
+  const float* bias;    // linear: added after the full sum (may be null)
+  float alpha, beta;    // gemm: c = alpha*acc + beta*c (beta == 0: c not read)
+  bool is_gemm;
+};
+
+inline __mmask16 tail_mask(int64_t cols) {
+  if (cols >= 16) return 0xFFFF;
+  if (cols <= 0) return 0;
+  return static_cast<__mmask16>((1u << cols) - 1u);
+}
+
+// R rows x P panels over kc steps of k. a: first row, first k of the block (row stride lda);
+// b: first k step of the first panel; k steps at stride ldbk, panel q at b + q*pstride.
+// accumulate: start from the partial sums parked in C (linear k blocks); final: apply the
+// epilogue, else park the raw sums.
+template <int R, int P>
+inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_t ldbk, int64_t pstride, int64_t row0,
+                 int64_t j0, const Epilogue& e, bool accumulate, bool final) {
+  __mmask16 mask[2 * P];
+#pragma GCC unroll 8
+  for (int q = 0; q < 2 * P; ++q) mask[q] = tail_mask(e.n - (j0 + q * 16));
+  __m512 acc[R][2 * P];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int q = 0; q < 2 * P; ++q) {
+      acc[r][q] = accumulate ? _mm512_maskz_loadu_ps(mask[q], e.c + (row0 + r) * e.ldc + j0 + q * 16)
+                             : _mm512_setzero_ps();
+    }
+  }
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    __m512 bv[2 * P];
+#pragma GCC unroll 8
+    for (int q = 0; q < P; ++q) {
+      bv[2 * q] = _mm512_loadu_ps(b + q * pstride);
+      bv[2 * q + 1] = _mm512_loadu_ps(b + q * pstride + 16);
+    }
+    b += ldbk;
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + kk]);
+#pragma GCC unroll 8
+      for (int q = 0; q < 2 * P; ++q) acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < 2 * P; ++q) {
+    const int64_t j = j0 + q * 16;  // vector q covers columns j .. j+15
+    if (mask[q] == 0) continue;
+    __m512 bias = _mm512_setzero_ps();
+    if (final && !e.is_gemm && e.bias != nullptr) bias = _mm512_maskz_loadu_ps(mask[q], e.bias + j);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      float* out = e.c + (row0 + r) * e.ldc + j;
+      __m512 v = acc[r][q];
+      if (final) {
+        if (!e.is_gemm) {
+          if (e.bias != nullptr) v = _mm512_add_ps(v, bias);
+        } else {
+          v = _mm512_mul_ps(v, _mm512_set1_ps(e.alpha));
+          if (e.beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(e.beta), _mm512_maskz_loadu_ps(mask[q], out), v);
+        }
+      }
+      if (mask[q] == 0xFFFF) {
+        _mm512_storeu_ps(out, v);
+      } else {
+        _mm512_mask_storeu_ps(out, mask[q], v);
+      }
+    }
+  }
+}
+
+// Runtime row count (1..kMr) -> tile<R, 1>.
+inline void tile_rows(int r, const float* a, int64_t lda, int64_t kc, const float* b, int64_t ldbk, int64_t pstride,
+                      int64_t row0, int64_t j0, const Epilogue& e, bool accumulate, bool final) {
+  switch (r) {
+    case 1: tile<1, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 2: tile<2, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 3: tile<3, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 4: tile<4, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 5: tile<5, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 6: tile<6, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 7: tile<7, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    default: tile<8, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+  }
+}
+
+// Small m (1..4): np panels, whole k in registers, W streamed once. Panel q starts at
+// b + q*pstride and covers columns j0 + q*kNr ..; its k steps are ldbk apart.
+void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldbk, int64_t pstride,
+             int64_t np, int64_t j0, const Epilogue& e) {
+  int64_t q = 0;
+  if (m == 1) {
+    for (; q + 4 <= np; q += 4) tile<1, 4>(a, lda, k, b + q * pstride, ldbk, pstride, 0, j0 + q * kNr, e, false, true);
+  }
+  for (; q + 2 <= np; q += 2) {
+    const float* bq = b + q * pstride;
+    const int64_t jq = j0 + q * kNr;
+    switch (m) {
+      case 1: tile<1, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
+      case 2: tile<2, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
+      case 3: tile<3, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
+      default: tile<4, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
+    }
+  }
+  for (; q < np; ++q) {
+    tile_rows(static_cast<int>(m), a, lda, k, b + q * pstride, ldbk, pstride, 0, j0 + q * kNr, e, false, true);
+  }
+}
+
+// trans_b with few rows (decoder attention scores q·kᵀ, m = 1..4): packing Bᵀ would cost as much
+// as the product, so each output is a dot product along k (16 lanes, then a horizontal sum), four
+// columns of B at a time for independent accumulators. Columns past n reuse row n-1 and are not
+// stored.
+template <int R>
+void dot_rows(const float* a, int64_t lda, int64_t n, int64_t k, const float* b, int64_t ldb, const Epilogue& e) {
+  for (int64_t j = 0; j < n; j += 4) {
+    const float* brow[4];
+    for (int jj = 0; jj < 4; ++jj) brow[jj] = b + std::min(j + jj, n - 1) * ldb;
+    __m512 acc[R][4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+      for (int jj = 0; jj < 4; ++jj) acc[r][jj] = _mm512_setzero_ps();
+    }
+    for (int64_t kk = 0; kk < k; kk += 16) {
+      const __mmask16 mk = tail_mask(k - kk);
+      __m512 av[R];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) av[r] = _mm512_maskz_loadu_ps(mk, a + r * lda + kk);
+#pragma GCC unroll 4
+      for (int jj = 0; jj < 4; ++jj) {
+        const __m512 bv = _mm512_maskz_loadu_ps(mk, brow[jj] + kk);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) acc[r][jj] = _mm512_fmadd_ps(av[r], bv, acc[r][jj]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      for (int jj = 0; jj < 4 && j + jj < n; ++jj) {
+        float* out = e.c + r * e.ldc + j + jj;
+        const float v = e.alpha * _mm512_reduce_add_ps(acc[r][jj]);
+        *out = e.beta != 0.0f ? v + e.beta * *out : v;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void linear_panels_avx512(const float* x, int64_t ldx, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
+                          int64_t p_end, const float* bias, float* y, int64_t ldy) {
+  const Epilogue e{y, ldy, w.n, bias, 1.0f, 0.0f, false};
+  const int64_t k = w.k, pstride = k * kNr;
+  const float* b = w.data.get();
+  if (m <= 4) {
+    small_m(x, ldx, m, k, b + p_begin * pstride, kNr, pstride, p_end - p_begin, p_begin * kNr, e);
+    return;
+  }
+  int64_t pc = 0;
+  do {  // k blocks (runs once when k == 0, to write the bias)
+    const int64_t kc = std::min(kKc, k - pc);
+    const bool accumulate = pc > 0, final = pc + kc >= k;
+    for (int64_t ic = 0; ic < m; ic += kMc) {
+      const int64_t mlen = std::min(kMc, m - ic);
+      for (int64_t p = p_begin; p < p_end; ++p) {
+        const float* bp = b + p * pstride + pc * kNr;
+        int64_t i = ic;
+        for (; i + kMr <= ic + mlen; i += kMr) {
+          tile<kMr, 1>(x + i * ldx + pc, ldx, kc, bp, kNr, pstride, i, p * kNr, e, accumulate, final);
+        }
+        if (i < ic + mlen) {
+          tile_rows(static_cast<int>(ic + mlen - i), x + i * ldx + pc, ldx, kc, bp, kNr, pstride, i, p * kNr, e,
+                    accumulate, final);
+        }
+      }
+    }
+    pc += kc;
+  } while (pc < k);
+}
+
+void gemm_avx512(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const Epilogue e{c, ldc, n, nullptr, alpha, beta, true};
+  if (trans_b && m <= 4) {
+    switch (m) {
+      case 1: dot_rows<1>(a, lda, n, k, b, ldb, e); break;
+      case 2: dot_rows<2>(a, lda, n, k, b, ldb, e); break;
+      case 3: dot_rows<3>(a, lda, n, k, b, ldb, e); break;
+      default: dot_rows<4>(a, lda, n, k, b, ldb, e); break;
+    }
+    return;
+  }
+  const int64_t panels = (n + kNr - 1) / kNr;
+  const int64_t full = trans_b ? 0 : n / kNr;  // panels read in place from B
+  // Scratch for the packed panels [full, panels): k x kNr floats each, 64-byte aligned.
+  thread_local std::vector<float> scratch_store;
+  const size_t need = static_cast<size_t>((panels - full) * k * kNr) + 16;
+  if (scratch_store.size() < need) scratch_store.resize(need);
+  float* pk = scratch_store.data();
+  pk += (16 - (reinterpret_cast<uintptr_t>(pk) / sizeof(float)) % 16) % 16;
+  for (int64_t p = full; p < panels; ++p) {
+    float* dst = pk + (p - full) * k * kNr;
+    const int64_t j0 = p * kNr, cols = std::min(kNr, n - j0);
+    if (trans_b) {
+      for (int64_t jj = 0; jj < kNr; ++jj) {
+        if (jj < cols) {
+          const float* src = b + (j0 + jj) * ldb;
+          for (int64_t kk = 0; kk < k; ++kk) dst[kk * kNr + jj] = src[kk];
+        } else {
+          for (int64_t kk = 0; kk < k; ++kk) dst[kk * kNr + jj] = 0.0f;
+        }
+      }
+    } else {
+      const __mmask16 m0 = tail_mask(cols), m1 = tail_mask(cols - 16);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const float* src = b + kk * ldb + j0;
+        _mm512_store_ps(dst + kk * kNr, _mm512_maskz_loadu_ps(m0, src));
+        _mm512_store_ps(dst + kk * kNr + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+      }
+    }
+  }
+  // np panels starting at bb (panel q at bb + q*pstride, columns j0 + q*kNr ..): rows in tiles of
+  // kMr, or all rows at once when m <= 4 (B streamed once).
+  auto run = [&](const float* bb, int64_t ldbk, int64_t pstride, int64_t np, int64_t j0) {
+    if (np <= 0) return;
+    if (m <= 4) {
+      small_m(a, lda, m, k, bb, ldbk, pstride, np, j0, e);
+      return;
+    }
+    for (int64_t q = 0; q < np; ++q) {
+      const float* bq = bb + q * pstride;
+      const int64_t jq = j0 + q * kNr;
+      int64_t i = 0;
+      for (; i + kMr <= m; i += kMr) tile<kMr, 1>(a + i * lda, lda, k, bq, ldbk, pstride, i, jq, e, false, true);
+      if (i < m) tile_rows(static_cast<int>(m - i), a + i * lda, lda, k, bq, ldbk, pstride, i, jq, e, false, true);
+    }
+  };
+  run(b, ldb, kNr, full, 0);
+  run(pk, kNr, k * kNr, panels - full, full * kNr);
+}
+
+}  // namespace sealsum::kernels::detail
+
+// ---- Vector math (contracts in vecmath.h; constants and method in kernels_internal.h) ----
+namespace sealsum::kernels::detail {
+namespace {
+
+inline __m512 exp16(__m512 x) {
+  // Clamp with x as the second operand so that NaN passes through (max/min return it).
+  x = _mm512_min_ps(_mm512_set1_ps(kExpHi), _mm512_max_ps(_mm512_set1_ps(kExpLo), x));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(kExpP[0]);
+  for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kExpP[i]));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);  // y·2ⁿ with correct overflow to inf and gradual underflow
+}
+
+inline __m512 erf16(__m512 x) {
+  x = _mm512_min_ps(_mm512_set1_ps(4.0f), _mm512_max_ps(_mm512_set1_ps(-4.0f), x));
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(kErfAlpha[0]);
+  for (int i = 1; i < 7; ++i) p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(kErfAlpha[i]));
+  p = _mm512_mul_ps(x, p);
+  __m512 q = _mm512_set1_ps(kErfBeta[0]);
+  for (int i = 1; i < 5; ++i) q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(kErfBeta[i]));
+  return _mm512_div_ps(p, q);
+}
+
+inline __mmask16 mask_first(int64_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
+}
+
+double exp_shift_sum_avx512(const float* x, float* out, int64_t n, float shift) {
+  const __m512 s = _mm512_set1_ps(shift);
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_first(n - j);
+    const __m512 v = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), s)));
+    if (out != nullptr) _mm512_mask_storeu_ps(out + j, m, v);
+    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
+}
+
+float max_of_avx512(const float* x, int64_t n) {
+  __m512 mx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __mmask16 nan = 0;
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_first(n - j);
+    const __m512 v = _mm512_mask_loadu_ps(mx, m, x + j);  // lanes past n keep the running max
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    mx = _mm512_max_ps(mx, v);
+  }
+  if (nan != 0) return std::numeric_limits<float>::quiet_NaN();
+  return _mm512_reduce_max_ps(mx);
+}
+
+void gelu_erf_avx512(float* x, int64_t n) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_first(n - j);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + j);
+    const __m512 e = erf16(_mm512_mul_ps(v, _mm512_set1_ps(kInvSqrt2)));
+    const __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    _mm512_mask_storeu_ps(x + j, m, y);
+  }
+}
+
+void gelu_tanh_avx512(float* x, int64_t n) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_first(n - j);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + j);
+    const __m512 t = _mm512_mul_ps(v, _mm512_fmadd_ps(_mm512_set1_ps(kGeluK2), _mm512_mul_ps(v, v),
+                                                      _mm512_set1_ps(kGeluK1)));
+    const __m512 y = _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(t)));
+    _mm512_mask_storeu_ps(x + j, m, y);
+  }
+}
+
+}  // namespace
+
+const VecMath kVecMathAvx512 = {exp_shift_sum_avx512, max_of_avx512, gelu_erf_avx512, gelu_tanh_avx512};
+
+}  // namespace sealsum::kernels::detail

@@ -1,0 +1,101 @@
+// Internal seam between the dispatcher (kernels.cpp) and the per-ISA translation units
+// (kernels_scalar.cpp, kernels_avx2.cpp, kernels_avx512.cpp). Not part of the public API.
+//
+// Packed layout (every ISA, float32): W[n, k] is cut into column panels of `nr` output features.
+// Panel p holds rows j = p*nr .. p*nr+nr-1 of W, stored k-major: data[p*k*nr + kk*nr + jj] =
+// W[p*nr + jj, kk], zero-padded past n. Each panel starts 64-byte aligned because k*nr*4 is a
+// multiple of 64 (nr is a multiple of 16). A later bf16/int8 variant adds a `dtype` and a
+// per-panel scale block; the panel geometry stays the same.
+//
+// Summation order contract (all ISAs): y[i, j] = (sum over kk = 0..k-1, in increasing kk, of
+// x[i, kk] * W[j, kk]) [+ bias[j]], accumulated in one float32 accumulator per output element.
+// SIMD kernels fuse multiply-add (one rounding); the scalar twin rounds twice. Consequently a row's
+// output does not depend on m, on which other rows are in the batch, or on the thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "engine/kernels/kernels.h"
+
+namespace sealsum::kernels {
+
+struct AlignedFree {
+  void operator()(float* p) const noexcept;
+};
+using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
+// 64-byte aligned, zero-initialized storage for `count` floats. Throws std::bad_alloc.
+AlignedFloats aligned_floats(size_t count);
+
+struct PackedMatrix::Impl {
+  Isa isa = Isa::kScalar;
+  int64_t n = 0, k = 0;
+  int64_t nr = 16;      // panel width (output features per panel)
+  int64_t panels = 0;   // ceil(n / nr)
+  AlignedFloats data;   // panels * k * nr floats
+  const float* panel(int64_t p) const { return data.get() + p * k * nr; }
+};
+
+namespace detail {
+
+// Panel width used when packing for `isa`.
+int64_t panel_width(Isa isa);
+
+// Computes y[i, j] for rows 0..m-1 and panels [p_begin, p_end) of w. x is [m, w.k] with row
+// stride ldx, y has row stride ldy; bias may be null. Single-threaded; linear() splits panels.
+using LinearPanelsFn = void (*)(const float* x, int64_t ldx, int64_t m, const PackedMatrix::Impl& w,
+                                int64_t p_begin, int64_t p_end, const float* bias, float* y, int64_t ldy);
+// gemm() with the public contract (see kernels.h); single-threaded.
+using GemmFn = void (*)(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                        int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+void linear_panels_scalar(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                          const float*, float*, int64_t);
+void linear_panels_avx2(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
+void linear_panels_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                          const float*, float*, int64_t);
+
+void gemm_scalar(bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                 float, float*, int64_t);
+void gemm_avx2(bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+               float, float*, int64_t);
+void gemm_avx512(bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                 float, float*, int64_t);
+
+// Vector math (see vecmath.h for the contracts), one set per ISA.
+struct VecMath {
+  double (*exp_shift_sum)(const float* x, float* out, int64_t n, float shift);
+  float (*max_of)(const float* x, int64_t n);
+  void (*gelu_erf)(float* x, int64_t n);
+  void (*gelu_tanh)(float* x, int64_t n);
+};
+extern const VecMath kVecMathScalar;
+extern const VecMath kVecMathAvx2;
+extern const VecMath kVecMathAvx512;
+
+// Constants of the SIMD approximations (the scalar twins use libm: std::exp, std::erf).
+// Coefficients of the 13/8-degree rational interpolant of erf on [-4, 4] (as in Eigen's
+// generic_fast_erf_float): erf(x) ≈ x·P(x²)/Q(x²).
+inline constexpr float kErfAlpha[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f,
+                                       -5.69250639462346e-05f, -7.34990630326855e-04f, -2.95459980854025e-03f,
+                                       -1.60960333262415e-02f};  // alpha_13 .. alpha_1
+inline constexpr float kErfBeta[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f,
+                                      -7.37332916720468e-03f, -1.42647390514189e-02f};  // beta_8 .. beta_0
+// exp: n = round(x·log2 e), r = x − n·ln2 (ln2 split in an exact high part and a low part),
+// exp(r) ≈ 1 + r + r²·P(r) (Cephes expf polynomial), result = 2ⁿ·exp(r).
+inline constexpr float kLog2e = 1.44269504088896341f;
+inline constexpr float kLn2Hi = 0.693359375f;
+inline constexpr float kLn2Lo = -2.12194440e-4f;
+inline constexpr float kExpP[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                   4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+inline constexpr float kExpLo = -104.0f;  // exp below this is 0 in float32
+inline constexpr float kExpHi = 89.0f;    // exp above this is +inf in float32
+// gelu_tanh: x / (1 + exp(x·(kGeluK1 + kGeluK2·x²))), kGeluK1 = −2·√(2/π), kGeluK2 = kGeluK1·0.044715.
+inline constexpr float kGeluK1 = -1.59576912160573071176f;
+inline constexpr float kGeluK2 = -0.07135481627260025f;
+inline constexpr float kInvSqrt2 = 0.70710678118654752440f;
+
+}  // namespace detail
+}  // namespace sealsum::kernels

@@ -1,0 +1,136 @@
+// ops.h on top of the kernels: reductions in double here, transcendental inner loops vectorized in
+// engine/kernels/vecmath.h (dispatched on the active ISA). See ops.h for the numerical contract.
+#include "engine/ops/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "engine/kernels/vecmath.h"
+
+namespace sealsum::ops {
+
+void rms_norm(const float* x, int64_t m, int64_t d, const float* w, float eps, float* y) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float* xi = x + i * d;
+    float* yi = y + i * d;
+    double ss = 0.0;
+    for (int64_t j = 0; j < d; ++j) ss += static_cast<double>(xi[j]) * xi[j];
+    const float var = d > 0 ? static_cast<float>(ss / static_cast<double>(d)) : 0.0f;
+    const float r = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var + eps)));
+    for (int64_t j = 0; j < d; ++j) yi[j] = w[j] * (xi[j] * r);
+  }
+}
+
+void layer_norm(const float* x, int64_t m, int64_t d, const float* w, const float* b, float eps, float* y) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float* xi = x + i * d;
+    float* yi = y + i * d;
+    double sum = 0.0;
+    for (int64_t j = 0; j < d; ++j) sum += xi[j];
+    const double mean = d > 0 ? sum / static_cast<double>(d) : 0.0;
+    double sq = 0.0;
+    for (int64_t j = 0; j < d; ++j) {
+      const double c = static_cast<double>(xi[j]) - mean;
+      sq += c * c;
+    }
+    const double var = d > 0 ? sq / static_cast<double>(d) : 0.0;
+    const float rstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
+    const float meanf = static_cast<float>(mean);
+    for (int64_t j = 0; j < d; ++j) {
+      float v = (xi[j] - meanf) * rstd;
+      if (w != nullptr) v *= w[j];
+      if (b != nullptr) v += b[j];
+      yi[j] = v;
+    }
+  }
+}
+
+void softmax(float* x, int64_t m, int64_t n) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* xi = x + i * n;
+    const float mx = kernels::max_of(xi, n);
+    if (std::isnan(mx)) {
+      std::fill_n(xi, n, std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    const double sum = kernels::exp_shift_sum(xi, xi, n, mx);
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t j = 0; j < n; ++j) xi[j] *= inv;
+  }
+}
+
+void log_softmax(float* x, int64_t m, int64_t n) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* xi = x + i * n;
+    const float mx = kernels::max_of(xi, n);
+    if (std::isnan(mx)) {
+      std::fill_n(xi, n, std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    const double sum = kernels::exp_shift_sum(xi, nullptr, n, mx);
+    const double lse = static_cast<double>(mx) + std::log(sum);
+    for (int64_t j = 0; j < n; ++j) xi[j] = static_cast<float>(static_cast<double>(xi[j]) - lse);
+  }
+}
+
+void relu(float* x, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] = x[j] < 0.0f ? 0.0f : x[j];
+}
+
+void gelu(float* x, int64_t n) { kernels::gelu_erf(x, n); }
+
+void gelu_new(float* x, int64_t n) { kernels::gelu_tanh(x, n); }
+
+void mul(float* x, const float* y, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] *= y[j];
+}
+
+void add(float* x, const float* y, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] += y[j];
+}
+
+void scale(float* x, float s, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] *= s;
+}
+
+void add_bias(float* x, int64_t m, int64_t n, const float* bias) {
+  for (int64_t i = 0; i < m; ++i) add(x + i * n, bias, n);
+}
+
+namespace {
+// Strict "a ranks above b" with NaN above every number.
+inline bool ranks_above(float a, float b) {
+  if (std::isnan(a)) return !std::isnan(b);
+  return a > b;
+}
+}  // namespace
+
+int64_t argmax(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < n; ++j) {
+    if (ranks_above(x[j], x[best])) best = j;
+  }
+  return best;
+}
+
+void top_k(const float* x, int64_t n, int64_t k, std::vector<int64_t>* indices, std::vector<float>* values) {
+  k = std::clamp<int64_t>(k, 0, std::max<int64_t>(n, 0));
+  std::vector<int64_t> idx(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  std::iota(idx.begin(), idx.end(), int64_t{0});
+  auto better = [x](int64_t a, int64_t b) {
+    if (ranks_above(x[a], x[b])) return true;
+    if (ranks_above(x[b], x[a])) return false;
+    return a < b;
+  };
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), better);
+  idx.resize(static_cast<size_t>(k));
+  if (values != nullptr) {
+    values->resize(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) (*values)[static_cast<size_t>(i)] = x[idx[static_cast<size_t>(i)]];
+  }
+  if (indices != nullptr) *indices = std::move(idx);
+}
+
+}  // namespace sealsum::ops
