@@ -1,0 +1,162 @@
+// Azure MAA + Key Vault Secure Key Release client (see azure.h).
+#include "secure/keyrelease/azure.h"
+
+#include <nlohmann/json.hpp>
+
+#include "secure/aead.h"
+#include "secure/attest/simulated.h"
+#include "secure/keyrelease/encoding.h"
+#include "secure/keyrelease/protocol.h"
+
+namespace sealsum::secure::keyrelease {
+namespace {
+
+using nlohmann::json;
+
+std::string pem_certificate(std::span<const uint8_t> cert) {
+  std::string_view s(reinterpret_cast<const char*>(cert.data()), cert.size());
+  if (s.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
+    std::string out(s);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out + "\n";
+  }
+  std::string b64 = base64_encode(cert);
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  return out + "-----END CERTIFICATE-----\n";
+}
+
+Result<const json*> member(const json& j, const char* name, const char* what) {
+  if (!j.is_object()) return data_loss(std::string(what) + " is not a JSON object");
+  auto it = j.find(name);
+  if (it == j.end()) return data_loss(std::string(what) + " lacks \"" + name + "\"");
+  return &*it;
+}
+
+Result<OaepHash> hash_for_enc(std::string_view enc) {
+  if (enc == "CKM_RSA_AES_KEY_WRAP") return OaepHash::kSha1;
+  if (enc == "RSA_AES_KEY_WRAP_256") return OaepHash::kSha256;
+  if (enc == "RSA_AES_KEY_WRAP_384") return OaepHash::kSha384;
+  return unimplemented("unsupported key release wrapping \"" + std::string(enc.substr(0, 64)) + "\"");
+}
+
+}  // namespace
+
+Result<std::string> build_maa_request(const attest::SnpEvidence& evidence, std::string_view runtime_data,
+                                      uint64_t nonce) {
+  if (evidence.signing_cert.empty() || evidence.chain_pem.empty()) {
+    return invalid_argument("MAA needs the VCEK certificate and its ASK/ARK chain");
+  }
+  std::string chain = evidence.chain_pem;
+  size_t first = chain.find_first_not_of("\r\n");
+  chain = first == std::string::npos ? "" : chain.substr(first);
+  std::string vcek_chain = pem_certificate(evidence.signing_cert) + chain;
+
+  nlohmann::ordered_json inner;
+  inner["SnpReport"] = base64url_encode(evidence.report, true);
+  inner["VcekCertChain"] = base64url_encode(as_bytes(vcek_chain), true);
+  if (evidence.uvm_endorsement) {
+    nlohmann::ordered_json endorsements;
+    endorsements["Uvm"] = nlohmann::ordered_json::array({base64url_encode(*evidence.uvm_endorsement, true)});
+    inner["Endorsements"] = base64url_encode(as_bytes(endorsements.dump()), true);
+  }
+  nlohmann::ordered_json body;
+  body["report"] = base64url_encode(as_bytes(inner.dump()), true);
+  body["runtimeData"] = {{"data", base64url_encode(as_bytes(runtime_data), true)}, {"dataType", "JSON"}};
+  body["initTimeData"] = {{"data", ""}, {"dataType", ""}};
+  body["nonce"] = nonce;
+  return body.dump();
+}
+
+std::string maa_attest_url(const AzureSkrConfig& c) {
+  return c.maa_endpoint + "/attest/SevSnpVm?api-version=" + c.maa_api_version;
+}
+
+Result<std::string> akv_release_url(const AzureSkrConfig& c, std::string_view key_id) {
+  size_t slash = key_id.find('/');
+  std::string_view name = key_id.substr(0, slash);
+  std::string_view version = slash == std::string_view::npos ? std::string_view() : key_id.substr(slash + 1);
+  auto ok_chars = [](std::string_view s, bool hex) {
+    for (char ch : s) {
+      bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                (!hex && ((ch >= 'A' && ch <= 'Z') || (ch >= 'g' && ch <= 'z') || ch == '-')) ||
+                (hex && ch >= 'A' && ch <= 'F');
+      if (!ok) return false;
+    }
+    return true;
+  };
+  if (name.empty() || name.size() > 127 || !ok_chars(name, false) ||
+      (slash != std::string_view::npos && (version.size() != 32 || !ok_chars(version, true)))) {
+    return invalid_argument("Key Vault key id must be NAME or NAME/VERSION (NAME: 1..127 of [A-Za-z0-9-], VERSION: "
+                            "32 hex digits)");
+  }
+  return c.key_vault_url + "/keys/" + std::string(key_id) + "/release?api-version=" + c.akv_api_version;
+}
+
+Result<SecretBuffer> unwrap_akv_release(std::string_view body, const JwsTrust& trust, const RsaPrivateKey& key) {
+  if (body.size() > kMaxJwsBytes) return data_loss("Key Vault release answer is too large");
+  json outer = json::parse(body, nullptr, false);
+  SEALSUM_ASSIGN_OR_RETURN(const json* value, member(outer, "value", "Key Vault release answer"));
+  if (!value->is_string()) return data_loss("Key Vault release answer \"value\" is not a string");
+  SEALSUM_ASSIGN_OR_RETURN(std::string payload_text, verify_jws(value->get<std::string>(), trust));
+  json payload = json::parse(payload_text, nullptr, false);
+  SEALSUM_ASSIGN_OR_RETURN(const json* response, member(payload, "response", "release JWS payload"));
+  SEALSUM_ASSIGN_OR_RETURN(const json* key_outer, member(*response, "key", "release payload response"));
+  SEALSUM_ASSIGN_OR_RETURN(const json* key_inner, member(*key_outer, "key", "release payload response.key"));
+  SEALSUM_ASSIGN_OR_RETURN(const json* kty, member(*key_inner, "kty", "released key"));
+  if (!kty->is_string() || (*kty != "oct" && *kty != "oct-HSM")) {
+    return unimplemented("the released key is not a symmetric (oct) key; sealsum needs a 256-bit sealing key");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(const json* key_hsm, member(*key_inner, "key_hsm", "released key"));
+  if (!key_hsm->is_string()) return data_loss("released key \"key_hsm\" is not a string");
+  SEALSUM_ASSIGN_OR_RETURN(std::string hsm_text, base64_any_decode_text(key_hsm->get<std::string>(), "key_hsm"));
+  json hsm = json::parse(hsm_text, nullptr, false);
+  SEALSUM_ASSIGN_OR_RETURN(const json* ct, member(hsm, "ciphertext", "key_hsm"));
+  if (!ct->is_string()) return data_loss("key_hsm \"ciphertext\" is not a string");
+
+  std::string enc;
+  if (auto req = payload.find("request"); req != payload.end() && req->is_object() && req->contains("enc") &&
+                                          (*req)["enc"].is_string()) {
+    enc = (*req)["enc"].get<std::string>();
+  } else if (auto h = hsm.find("header"); h != hsm.end() && h->is_object() && h->contains("enc") &&
+                                          (*h)["enc"].is_string()) {
+    enc = (*h)["enc"].get<std::string>();
+  } else {
+    return data_loss("release payload names no wrapping algorithm (\"enc\")");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(OaepHash hash, hash_for_enc(enc));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> ciphertext, base64_any_decode(ct->get<std::string>(), "key_hsm ciphertext"));
+  return rsa_aes_key_unwrap(key, ciphertext, hash);
+}
+
+Result<SecretBuffer> AzureSkrClient::release(const std::string& key_id) {
+  SEALSUM_ASSIGN_OR_RETURN(std::string release_url, akv_release_url(config_, key_id));
+  SEALSUM_ASSIGN_OR_RETURN(RsaPrivateKey ephemeral, RsaPrivateKey::generate(config_.ephemeral_bits));
+  SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
+  std::string runtime_data = make_runtime_data(pub, "");
+  SEALSUM_ASSIGN_OR_RETURN(attest::SnpEvidence ev,
+                           evidence_.collect(attest::report_data_for_runtime_data(as_bytes(runtime_data))));
+  if (ev.signing_cert.empty() && attest::is_simulated_evidence(ev.report)) {
+    return invalid_argument("the simulated TEE has no VCEK certificate chain; Azure Attestation needs real SEV-SNP "
+                            "evidence (use the sealsum key broker for local runs)");
+  }
+  uint64_t nonce = 0;
+  SEALSUM_RETURN_IF_ERROR(random_bytes({reinterpret_cast<uint8_t*>(&nonce), sizeof nonce}));
+  SEALSUM_ASSIGN_OR_RETURN(std::string maa_body, build_maa_request(ev, runtime_data, nonce));
+  SEALSUM_ASSIGN_OR_RETURN(HttpResponse maa, transport_.post(maa_attest_url(config_), maa_body, {}));
+  if (maa.status != 200) return refusal_status("Azure Attestation " + config_.maa_endpoint, maa.status, maa.body);
+  json mj = json::parse(maa.body, nullptr, false);
+  if (!mj.is_object() || !mj.contains("token") || !mj["token"].is_string()) {
+    return data_loss("Azure Attestation answer has no \"token\"");
+  }
+  json release_body = {{"target", mj["token"].get<std::string>()}};
+  HttpHeaders headers;
+  if (!config_.bearer_token.empty()) headers.emplace_back("Authorization", "Bearer " + config_.bearer_token);
+  SEALSUM_ASSIGN_OR_RETURN(HttpResponse rel, transport_.post(release_url, release_body.dump(), headers));
+  if (rel.status != 200) return refusal_status("Key Vault " + config_.key_vault_url, rel.status, rel.body);
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, unwrap_akv_release(rel.body, config_.release_trust, ephemeral));
+  if (key.size() != 32) return data_loss("Key Vault released a key of " + std::to_string(key.size()) + " bytes, not 32");
+  return key;
+}
+
+}  // namespace sealsum::secure::keyrelease

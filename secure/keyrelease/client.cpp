@@ -1,0 +1,108 @@
+// BrokerClient and the evidence sources (see client.h).
+#include "secure/keyrelease/client.h"
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "secure/attest/azure_inputs.h"
+#include "secure/attest/sev_guest.h"
+#include "secure/keyrelease/encoding.h"
+#include "secure/keyrelease/protocol.h"
+#include "secure/keyrelease/rsa.h"
+
+namespace sealsum::secure::keyrelease {
+namespace {
+
+Result<std::string> read_file_bounded(const std::filesystem::path& p, size_t limit) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return not_found("cannot open " + p.string());
+  std::string s;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    s.append(buf, static_cast<size_t>(in.gcount()));
+    if (s.size() > limit) return resource_exhausted(p.string() + " is larger than " + std::to_string(limit) + " bytes");
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SimulatedEvidenceSource>> SimulatedEvidenceSource::create(
+    const attest::SimulatedOptions& options) {
+  SEALSUM_ASSIGN_OR_RETURN(attest::SimulatedTee tee, attest::SimulatedTee::create(options));
+  return std::unique_ptr<SimulatedEvidenceSource>(new SimulatedEvidenceSource(std::move(tee)));
+}
+
+Result<attest::SnpEvidence> SimulatedEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
+  attest::SnpEvidence e;
+  SEALSUM_ASSIGN_OR_RETURN(e.report, tee_.make_evidence(report_data));
+  return e;
+}
+
+Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
+  attest::SnpEvidence e;
+  if (options_.host_amd_cert_json) {
+    SEALSUM_ASSIGN_OR_RETURN(std::string json, read_file_bounded(*options_.host_amd_cert_json, 1 << 20));
+    SEALSUM_ASSIGN_OR_RETURN(attest::HostAmdCertificate hc, attest::parse_host_amd_certificate_json(json));
+    e.signing_cert.assign(hc.vcek_pem.begin(), hc.vcek_pem.end());
+    e.chain_pem = hc.chain_pem;
+  } else if (options_.vcek && options_.cert_chain) {
+    SEALSUM_ASSIGN_OR_RETURN(std::string vcek, read_file_bounded(*options_.vcek, 64 * 1024));
+    e.signing_cert.assign(vcek.begin(), vcek.end());
+    SEALSUM_ASSIGN_OR_RETURN(e.chain_pem, read_file_bounded(*options_.cert_chain, 64 * 1024));
+  } else {
+    return invalid_argument("hardware evidence needs the host AMD certificate JSON, or a VCEK and its ASK/ARK chain");
+  }
+  if (options_.uvm_endorsement) {
+    SEALSUM_ASSIGN_OR_RETURN(std::string cose, read_file_bounded(*options_.uvm_endorsement, 256 * 1024));
+    e.uvm_endorsement = std::vector<uint8_t>(cose.begin(), cose.end());
+  }
+  SEALSUM_ASSIGN_OR_RETURN(e.report, attest::get_report_hardware(report_data, options_.vmpl));
+  return e;
+}
+
+Status refusal_status(const std::string& service, int http_status, const std::string& body) {
+  Refusal r = parse_refusal(http_status, body);
+  std::string msg = service + " answered HTTP " + std::to_string(http_status);
+  if (!r.check.empty()) msg += ", failed check \"" + r.check + "\"";
+  if (!r.reason.empty()) msg += ": " + r.reason;
+  if (http_status == 403 || http_status == 401) return permission_denied(msg);
+  if (http_status == 404) return not_found(msg);
+  if (http_status >= 500) return unavailable(msg);
+  return invalid_argument(msg);
+}
+
+Result<SecretBuffer> BrokerClient::release(const std::string& key_id) {
+  const std::string service = "key broker " + base_url_;
+  SEALSUM_ASSIGN_OR_RETURN(HttpResponse ch, transport_.post(base_url_ + "/v1/challenge", "{}", {}));
+  if (ch.status != 200) return refusal_status(service, ch.status, ch.body);
+  nlohmann::json cj = nlohmann::json::parse(ch.body, nullptr, false);
+  if (!cj.is_object() || !cj.contains("nonce") || !cj["nonce"].is_string() ||
+      cj["nonce"].get_ref<const std::string&>().size() > 256) {
+    return data_loss(service + " sent a malformed challenge");
+  }
+  std::string nonce = cj["nonce"].get<std::string>();
+
+  SEALSUM_ASSIGN_OR_RETURN(RsaPrivateKey ephemeral, RsaPrivateKey::generate(kEphemeralRsaBits));
+  SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
+  ReleaseRequest req;
+  req.key_id = key_id;
+  req.runtime_data = make_runtime_data(pub, nonce);
+  SEALSUM_ASSIGN_OR_RETURN(req.evidence, evidence_.collect(attest::report_data_for_runtime_data(as_bytes(req.runtime_data))));
+
+  SEALSUM_ASSIGN_OR_RETURN(HttpResponse rel, transport_.post(base_url_ + "/v1/release", encode_release_request(req), {}));
+  if (rel.status != 200) return refusal_status(service, rel.status, rel.body);
+  nlohmann::json rj = nlohmann::json::parse(rel.body, nullptr, false);
+  if (!rj.is_object() || !rj.contains("wrapped_key") || !rj["wrapped_key"].is_string() || !rj.contains("alg") ||
+      rj["alg"] != kWrapAlg) {
+    return data_loss(service + " sent a malformed release answer");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> wrapped,
+                           base64_any_decode(rj["wrapped_key"].get<std::string>(), "wrapped_key"));
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, ephemeral.oaep_decrypt(wrapped, OaepHash::kSha256));
+  if (key.size() != 32) return data_loss(service + " released a key of " + std::to_string(key.size()) + " bytes, not 32");
+  return key;
+}
+
+}  // namespace sealsum::secure::keyrelease

@@ -1,0 +1,117 @@
+// The engine's side of key release: one interface, two back ends.
+//
+//   KeyReleaseClient::release(key_id) -> the 256-bit key in a SecretBuffer, or a Status saying
+//   which check refused it. Back ends:
+//    - BrokerClient: the sealsum broker (`sealsum kbs serve`; protocol in protocol.h);
+//    - AzureSkrClient (azure.h): Microsoft Azure Attestation + Key Vault / Managed HSM Secure Key
+//      Release.
+//   Both run the same steps: fresh ephemeral RSA key pair -> runtime data naming its public half
+//   -> evidence whose REPORT_DATA = SHA-256(runtime data) -> the service checks the evidence and
+//   wraps the key to the ephemeral key -> unwrap inside this process. The ephemeral private key
+//   lives only for one release() call.
+//
+// Two seams keep this module free of sockets and hardware, so it is unit-testable:
+//    - HttpTransport: POST a JSON body, get status + body (implemented with cpp-httplib in
+//      server/kbs_client.cpp, since only server/ may use httplib);
+//    - EvidenceSource: SEV-SNP evidence for given REPORT_DATA (hardware: /dev/sev-guest plus
+//      certificate files; or the simulated TEE for local dev runs, which only a policy with
+//      allow_simulated accepts).
+//
+// Thread safety: clients and sources are used by one thread at a time.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "secure/attest/simulated.h"
+#include "secure/attest/verifier.h"
+#include "secure/secret_buffer.h"
+
+namespace sealsum::secure::keyrelease {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // POSTs `body` with Content-Type application/json. A reachable service answering any status is
+  // a success here; kUnavailable when it cannot be reached or the answer exceeds the size limit.
+  virtual Result<HttpResponse> post(const std::string& url, const std::string& body, const HttpHeaders& headers) = 0;
+};
+
+class EvidenceSource {
+ public:
+  virtual ~EvidenceSource() = default;
+  // Evidence whose report carries `report_data` (runtime_data is left empty: the caller sets it).
+  virtual Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) = 0;
+};
+
+// The simulated TEE (NOT attestation; prints the simulated-TEE warning).
+class SimulatedEvidenceSource : public EvidenceSource {
+ public:
+  static Result<std::unique_ptr<SimulatedEvidenceSource>> create(const attest::SimulatedOptions& options = {});
+  Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) override;
+  const std::array<uint8_t, 48>& measurement() const { return tee_.measurement(); }
+
+ private:
+  explicit SimulatedEvidenceSource(attest::SimulatedTee tee) : tee_(std::move(tee)) {}
+  attest::SimulatedTee tee_;
+};
+
+// Real SEV-SNP: the report from /dev/sev-guest (or the legacy /dev/sev), certificates from files.
+struct HardwareEvidenceOptions {
+  // Either the Azure host certificate JSON (uvm_host_amd_certificate.json) ...
+  std::optional<std::filesystem::path> host_amd_cert_json;
+  // ... or a VCEK (DER or PEM) and the ASK+ARK chain (PEM).
+  std::optional<std::filesystem::path> vcek;
+  std::optional<std::filesystem::path> cert_chain;
+  std::optional<std::filesystem::path> uvm_endorsement;  // COSE_Sign1 (Azure ACI)
+  uint32_t vmpl = 0;
+};
+class HardwareEvidenceSource : public EvidenceSource {
+ public:
+  explicit HardwareEvidenceSource(HardwareEvidenceOptions o) : options_(std::move(o)) {}
+  Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) override;
+
+ private:
+  HardwareEvidenceOptions options_;
+};
+
+class KeyReleaseClient {
+ public:
+  virtual ~KeyReleaseClient() = default;
+  // kPermissionDenied when the service refused (the message names the failed check),
+  // kUnavailable when it could not be reached, kDataLoss/kUnauthenticated for a bad answer.
+  virtual Result<SecretBuffer> release(const std::string& key_id) = 0;
+};
+
+// Client of `sealsum kbs serve` at `base_url` (e.g. "http://127.0.0.1:8443"). The transport and
+// the evidence source must outlive the client.
+class BrokerClient : public KeyReleaseClient {
+ public:
+  BrokerClient(std::string base_url, HttpTransport& transport, EvidenceSource& evidence)
+      : base_url_(std::move(base_url)), transport_(transport), evidence_(evidence) {}
+  Result<SecretBuffer> release(const std::string& key_id) override;
+
+ private:
+  std::string base_url_;
+  HttpTransport& transport_;
+  EvidenceSource& evidence_;
+};
+
+// Status for a non-200 answer of a key-release service (kPermissionDenied for 403 etc.).
+Status refusal_status(const std::string& service, int http_status, const std::string& body);
+
+}  // namespace sealsum::secure::keyrelease

@@ -1,0 +1,37 @@
+// One configuration for "get me key K" and the single entry point the CLI and server call.
+//
+// obtain_key(config, transport) builds the evidence source (simulated TEE only when
+// insecure_simulated_tee is set; otherwise SEV-SNP hardware) and the back end (broker or Azure)
+// and runs one release. server/kbs_client.h adds obtain_key(config) with the cpp-httplib
+// transport; that is the function `sealsum summarize --kbs URL` and `sealsum serve` call.
+// Thread safety: reentrant (each call builds its own objects).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "secure/keyrelease/azure.h"
+#include "secure/keyrelease/client.h"
+#include "secure/secret_buffer.h"
+
+namespace sealsum::secure::keyrelease {
+
+enum class Backend { kBroker, kAzure };
+
+struct KeyReleaseConfig {
+  Backend backend = Backend::kBroker;
+  std::string key_id;       // broker: the registered key id (= the sealed file's kid); Azure: NAME[/VERSION]
+  std::string broker_url;   // "http://127.0.0.1:8443" (kBroker)
+  AzureSkrConfig azure;     // (kAzure)
+  // Evidence: the simulated TEE (local dev runs; a policy must allow_simulated) or hardware.
+  bool insecure_simulated_tee = false;
+  std::optional<std::array<uint8_t, 48>> simulated_measurement;  // default: SHA-384 of this binary
+  HardwareEvidenceOptions hardware;
+};
+
+Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseConfig& config);
+Result<SecretBuffer> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport);
+
+}  // namespace sealsum::secure::keyrelease

@@ -1,0 +1,180 @@
+// Broker key store: policy files + sealed key records (see store.h).
+#include "secure/keyrelease/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "secure/digest.h"
+#include "secure/sealed.h"
+
+namespace sealsum::secure::keyrelease {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kKeyBytes = kSealingKeySize;
+constexpr size_t kRecordBytes = kKeyBytes + 32;
+
+Digest256 binding(std::string_view key_id, std::string_view policy) {
+  Sha256 h;
+  static constexpr char kLabel[] = "sealsum-kbs-record-v1";
+  const uint8_t zero = 0;
+  h.update({reinterpret_cast<const uint8_t*>(kLabel), sizeof kLabel - 1});
+  h.update({&zero, 1});
+  h.update({reinterpret_cast<const uint8_t*>(key_id.data()), key_id.size()});
+  h.update({&zero, 1});
+  h.update({reinterpret_cast<const uint8_t*>(policy.data()), policy.size()});
+  return h.finish();
+}
+
+Result<std::string> read_small_file(const fs::path& p, size_t limit) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return not_found(p.filename().string() + " does not exist");
+  auto size = fs::file_size(p, ec);
+  if (ec) return unavailable("cannot stat " + p.string() + ": " + ec.message());
+  if (size > limit) return resource_exhausted(p.string() + " is larger than " + std::to_string(limit) + " bytes");
+  std::ifstream in(p, std::ios::binary);
+  std::string s(static_cast<size_t>(size), '\0');
+  if (!in.read(s.data(), static_cast<std::streamsize>(s.size()))) return unavailable("cannot read " + p.string());
+  return s;
+}
+
+// Writes `bytes` to `path` via an exclusive 0600 temporary file, fsync and rename.
+Status write_exclusive(const fs::path& path, std::span<const uint8_t> bytes) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return unavailable("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return unavailable("cannot write " + tmp.string());
+    }
+    off += static_cast<size_t>(n);
+  }
+  bool ok = ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return unavailable("cannot finish writing " + path.string());
+  }
+  return Status::ok();
+}
+
+Status make_private_dir(const fs::path& d) {
+  if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) {
+    return unavailable("cannot create directory " + d.string() + ": " + std::strerror(errno));
+  }
+  ::chmod(d.c_str(), 0700);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
+  if (text.size() > kMaxReleasePolicyBytes) return invalid_argument("release policy is larger than 64 KiB");
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return invalid_argument("release policy is not a JSON object");
+  ReleasePolicy out;
+  if (auto it = j.find("allow_simulated"); it != j.end()) {
+    if (!it->is_boolean()) return invalid_argument("release policy \"allow_simulated\" is not a boolean");
+    out.allow_simulated = it->get<bool>();
+    j.erase(it);
+  }
+  auto p = attest::parse_policy_json(j.dump());
+  if (!p.ok()) return invalid_argument("release policy: " + p.status().message());
+  out.attestation = std::move(p).value();
+  if (out.attestation.measurements.empty()) {
+    return invalid_argument("release policy must name at least one allowed measurement in \"measurements\"");
+  }
+  return out;
+}
+
+Status validate_key_id(std::string_view key_id) {
+  SEALSUM_RETURN_IF_ERROR(validate_kid(key_id));
+  if (key_id.front() == '.') return invalid_argument("key id must not start with '.'");
+  return Status::ok();
+}
+
+Status KeyStore::init(const fs::path& dir, const fs::path& broker_key_file) {
+  SEALSUM_RETURN_IF_ERROR(make_private_dir(dir));
+  SEALSUM_RETURN_IF_ERROR(make_private_dir(dir / "keys"));
+  std::error_code ec;
+  if (fs::exists(broker_key_file, ec)) {
+    // Re-running init is allowed with an existing, loadable broker key (never replaced).
+    SEALSUM_ASSIGN_OR_RETURN(SealingKey existing, load_key_file(broker_key_file));
+    (void)existing;
+    return Status::ok();
+  }
+  SEALSUM_ASSIGN_OR_RETURN(SealingKey key, SealingKey::generate("sealsum-kbs-broker"));
+  return write_key_file(broker_key_file, key);
+}
+
+Result<KeyStore> KeyStore::open(const fs::path& dir, const fs::path& broker_key_file) {
+  std::error_code ec;
+  if (!fs::is_directory(dir / "keys", ec)) {
+    return not_found("key store " + dir.string() + " is not initialized (run `sealsum kbs init`)");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(SealingKey key, load_key_file(broker_key_file));
+  return KeyStore(dir, std::move(key));
+}
+
+Status KeyStore::register_key(const SealingKey& key, std::string_view policy_json) {
+  SEALSUM_RETURN_IF_ERROR(validate_key_id(key.kid()));
+  SEALSUM_ASSIGN_OR_RETURN(ReleasePolicy parsed, parse_release_policy_json(policy_json));
+  (void)parsed;
+  fs::path policy_path = dir_ / "keys" / (key.kid() + ".policy.json");
+  fs::path record_path = dir_ / "keys" / (key.kid() + ".sealed");
+  std::error_code ec;
+  if (fs::exists(policy_path, ec) || fs::exists(record_path, ec)) {
+    return invalid_argument("key id " + key.kid() + " is already registered; remove its files in " +
+                            (dir_ / "keys").string() + " first to replace it");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer record, SecretBuffer::allocate(kRecordBytes, true));
+  std::memcpy(record.data(), key.bytes().data(), kKeyBytes);
+  Digest256 b = binding(key.kid(), policy_json);
+  std::memcpy(record.data() + kKeyBytes, b.data(), b.size());
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed,
+                           seal_to_bytes(record.span(), broker_key_, SealOptions{ContentType::kDocument}));
+  SEALSUM_RETURN_IF_ERROR(write_exclusive(policy_path, {reinterpret_cast<const uint8_t*>(policy_json.data()),
+                                                        policy_json.size()}));
+  Status st = write_exclusive(record_path, sealed);
+  if (!st.is_ok()) fs::remove(policy_path, ec);
+  return st;
+}
+
+Result<KeyStore::Entry> KeyStore::load(std::string_view key_id) const {
+  if (!validate_key_id(key_id).is_ok()) return not_found("no such key id (malformed)");
+  std::string id(key_id);
+  fs::path policy_path = dir_ / "keys" / (id + ".policy.json");
+  fs::path record_path = dir_ / "keys" / (id + ".sealed");
+  std::error_code ec;
+  if (!fs::exists(record_path, ec)) return not_found("key id " + id + " is not registered");
+  SEALSUM_ASSIGN_OR_RETURN(std::string policy_text, read_small_file(policy_path, kMaxReleasePolicyBytes));
+  SEALSUM_ASSIGN_OR_RETURN(std::string sealed, read_small_file(record_path, 4096));
+  SEALSUM_ASSIGN_OR_RETURN(
+      SecretBuffer record,
+      open_sealed_bytes({reinterpret_cast<const uint8_t*>(sealed.data()), sealed.size()}, broker_key_,
+                        ContentType::kDocument, "key record " + id));
+  if (record.size() != kRecordBytes) return data_loss("key record " + id + " has the wrong size");
+  Digest256 b = binding(id, policy_text);
+  if (!ct_equal(record.span().subspan(kKeyBytes), b)) {
+    return data_loss("key record " + id + " does not match its id or its policy file (edited or renamed since "
+                     "registration?); re-register the key");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(ReleasePolicy policy, parse_release_policy_json(policy_text));
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, SecretBuffer::copy_of(record.span().first(kKeyBytes), true));
+  return Entry{std::move(key), std::move(policy)};
+}
+
+}  // namespace sealsum::secure::keyrelease
