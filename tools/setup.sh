@@ -8,7 +8,7 @@ build="${1:-$root/build}"
 packages=(
   build-essential cmake pkg-config          # toolchain
   libeigen3-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev catch2   # the five dependencies
-  clang-14 libclang-rt-14-dev               # libFuzzer targets (tests only)
+  clang-14 libclang-rt-14-dev python3       # libFuzzer targets and their seed script (tests only)
 )
 if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
   missing=()

@@ -20,11 +20,15 @@
 // only a ragged last panel, and Bᵀ for trans_b, are packed into a thread-local scratch panel.
 // GCC 12 reports its own _mm512_undefined_*() helpers (self-initialized on purpose) as
 // uninitialized once inlined; the warning points into the header, so it is silenced there only.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdint>

@@ -21,14 +21,6 @@ using sealsum::Status;
 using sealsum::cli::Args;
 namespace sec = sealsum::secure;
 
-// The shared parser knows only long options; map the conventional `-o` onto `--output`.
-std::vector<std::string> expand_short(const std::vector<std::string>& argv) {
-  std::vector<std::string> out;
-  out.reserve(argv.size());
-  for (const auto& a : argv) out.push_back(a == "-o" ? "--output" : a);
-  return out;
-}
-
 int usage_error(const Args& args, const std::string& message) {
   std::cerr << "sealsum: " << message << "\n\n" << args.usage();
   return 2;
@@ -38,7 +30,7 @@ int run_keygen(const std::vector<std::string>& argv) {
   Args args("keygen", "-o KEYFILE [--kid NAME]");
   args.option("output", "KEYFILE", "where to write the new key (created with mode 0600; never overwritten)", true)
       .option("kid", "NAME", "key id to record (1-64 of A-Z a-z 0-9 . _ : -); default: derived from the key");
-  if (int rc = sealsum::cli::parse_or_exit(args, expand_short(argv)); rc >= 0) return rc;
+  if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   const std::string kid = args.get_or("kid", "");
   if (!kid.empty()) {
     if (Status st = sec::validate_kid(kid); !st.is_ok()) return usage_error(args, "--kid: " + st.message());
@@ -59,7 +51,7 @@ int run_seal(const std::vector<std::string>& argv) {
       .option("segment-size", "BYTES", "plaintext bytes per authenticated segment (default 65536)")
       .option("output", "OUTPUT", "sealed file to write (via a temporary file, mode 0600)", true)
       .positionals("INPUT", "plaintext file to seal", 1, 1);
-  if (int rc = sealsum::cli::parse_or_exit(args, expand_short(argv)); rc >= 0) return rc;
+  if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   auto type = sec::content_type_from_name(*args.get("type"));
   if (!type.ok()) return usage_error(args, "--type: " + type.status().message());
   auto seg = args.get_int("segment-size", sec::kMinSegmentSize, sec::kMaxSegmentSize);
@@ -87,7 +79,7 @@ int run_unseal(const std::vector<std::string>& argv) {
       .option("output", "OUTPUT", "plaintext file to write (mode 0600); created only if every segment verifies",
               true)
       .positionals("INPUT", "sealed file", 1, 1);
-  if (int rc = sealsum::cli::parse_or_exit(args, expand_short(argv)); rc >= 0) return rc;
+  if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   std::optional<sec::ContentType> expected;
   if (auto t = args.get("type")) {
     auto type = sec::content_type_from_name(*t);

@@ -19,6 +19,8 @@ bool register_command(Command c) {
 
 const std::map<std::string, Command>& commands() { return registry(); }
 
+static const std::string kOutputFlag = "--output";
+
 Args& Args::option(const std::string& name, const std::string& metavar, const std::string& help, bool required) {
   opts_[name] = {metavar, help, true, required};
   order_.push_back(name);
@@ -41,7 +43,8 @@ Args& Args::positionals(const std::string& metavar, const std::string& help, siz
 
 Status Args::parse(const std::vector<std::string>& argv) {
   for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
+    // `-o X` is the conventional short form of `--output X` wherever --output is declared.
+    const std::string& a = (argv[i] == "-o" && opts_.count("output")) ? kOutputFlag : argv[i];
     if (a == "--help" || a == "-h") {
       help_ = true;
       return Status::ok();

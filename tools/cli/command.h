@@ -29,7 +29,7 @@ const std::map<std::string, Command>& commands();
 #define SEALSUM_COMMAND(name, summary, fn) \
   static const bool SEALSUM_CONCAT(_sealsum_cmd_, __LINE__) = ::sealsum::cli::register_command({name, summary, fn})
 
-// Args: declare options, then parse. Unknown flags, missing values and missing required options are
+// Args: declare options, then parse. `-o X` means `--output X` when --output is declared. Unknown flags, missing values and missing required options are
 // usage errors whose message names the flag. `--help`/`-h` sets help_requested().
 class Args {
  public:
