@@ -1,0 +1,279 @@
+// Output sealing (see output_seal.h for the format and the construction).
+#include "secure/output_seal.h"
+
+#include <openssl/evp.h>
+
+#include <vector>
+
+#include "secure/aead.h"
+#include "secure/keyrelease/encoding.h"
+#include "secure/keyrelease/rsa.h"
+
+namespace sealsum::secure {
+namespace {
+
+using json = nlohmann::json;
+namespace kr = keyrelease;
+
+constexpr size_t kX25519Size = 32;
+constexpr char kInfoPrefix[] = "sealsum output seal v1 ";
+constexpr char kAadLabel[] = "sealsum-output-v1";
+constexpr size_t kMaxContext = 256;
+constexpr size_t kMaxConsumer = 128;
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+struct CtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+
+std::vector<uint8_t> aad_for(std::string_view alg, std::string_view context) {
+  std::vector<uint8_t> a(kAadLabel, kAadLabel + sizeof kAadLabel - 1);
+  a.push_back(0);
+  a.insert(a.end(), alg.begin(), alg.end());
+  a.push_back(0);
+  a.insert(a.end(), context.begin(), context.end());
+  return a;
+}
+
+Result<std::vector<uint8_t>> b64_member(const json& j, const char* name, size_t min, size_t max) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return invalid_argument(std::string("sealed output: \"") + name + "\" missing");
+  auto d = kr::base64_any_decode(it->get_ref<const std::string&>(), name);
+  if (!d.ok()) return invalid_argument(std::string("sealed output: \"") + name + "\" is not base64url");
+  if (d->size() < min || d->size() > max) {
+    return invalid_argument(std::string("sealed output: \"") + name + "\" has the wrong length");
+  }
+  return std::move(d).value();
+}
+
+Result<std::array<uint8_t, kX25519Size>> x25519_public_from_jwk(const json& jwk) {
+  if (!jwk.is_object() || jwk.value("kty", "") != "OKP" || jwk.value("crv", "") != "X25519") {
+    return invalid_argument("output key: expected {\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":...}");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(auto x, b64_member(jwk, "x", kX25519Size, kX25519Size));
+  std::array<uint8_t, kX25519Size> out{};
+  std::copy(x.begin(), x.end(), out.begin());
+  return out;
+}
+
+Result<Pkey> x25519_from_public(std::span<const uint8_t> pub) {
+  Pkey k(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, pub.data(), pub.size()));
+  if (!k) return invalid_argument("output key: not a valid X25519 public key");
+  return k;
+}
+
+// X25519(priv, peer) into secret memory; refuses the all-zero result (a low-order peer point).
+Result<SecretBuffer> x25519_derive(EVP_PKEY* priv, EVP_PKEY* peer) {
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(priv, nullptr));
+  size_t len = kX25519Size;
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer shared, SecretBuffer::allocate(kX25519Size));
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1 ||
+      EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1 || len != kX25519Size) {
+    return unauthenticated("X25519 key agreement failed (invalid or low-order public key)");
+  }
+  uint8_t acc = 0;
+  for (uint8_t b : shared.span()) acc |= b;
+  if (acc == 0) return unauthenticated("X25519 key agreement produced the all-zero secret");
+  return shared;
+}
+
+Result<SecretBuffer> x25519_message_key(const SecretBuffer& shared, std::span<const uint8_t> epk,
+                                        std::span<const uint8_t> recipient) {
+  std::vector<uint8_t> salt(epk.begin(), epk.end());
+  salt.insert(salt.end(), recipient.begin(), recipient.end());
+  std::string info = std::string(kInfoPrefix) + kOutputAlgX25519;
+  return hkdf_sha256(shared.span(), salt, kr::as_bytes(info), kAesKeySize);
+}
+
+Status gcm_seal(const SecretBuffer& key, std::string_view alg, std::string_view context,
+                std::span<const uint8_t> plaintext, json& out) {
+  std::array<uint8_t, kGcmNonceSize> iv{};
+  SEALSUM_RETURN_IF_ERROR(random_bytes(iv));
+  std::vector<uint8_t> ct(plaintext.size());
+  std::array<uint8_t, kGcmTagSize> tag{};
+  SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
+  SEALSUM_RETURN_IF_ERROR(gcm.seal(iv, aad_for(alg, context), plaintext, ct, tag));
+  out["iv"] = kr::base64url_encode(iv);
+  out["ciphertext"] = kr::base64url_encode(ct);
+  out["tag"] = kr::base64url_encode(tag);
+  return Status::ok();
+}
+
+Result<SecretBuffer> gcm_open(const SecretBuffer& key, std::string_view alg, std::string_view context,
+                              const json& sealed) {
+  SEALSUM_ASSIGN_OR_RETURN(auto iv, b64_member(sealed, "iv", kGcmNonceSize, kGcmNonceSize));
+  SEALSUM_ASSIGN_OR_RETURN(auto tag, b64_member(sealed, "tag", kGcmTagSize, kGcmTagSize));
+  SEALSUM_ASSIGN_OR_RETURN(auto ct, b64_member(sealed, "ciphertext", 0, kMaxSealedOutputBytes));
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer pt, SecretBuffer::allocate(ct.size()));
+  SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
+  SEALSUM_RETURN_IF_ERROR(gcm.open(iv, aad_for(alg, context), ct, pt.span(), tag)
+                              .with_context("opening the sealed output (wrong key or context, or modified)"));
+  return pt;
+}
+
+}  // namespace
+
+Result<OutputPolicy> parse_output_policy(const json& j) {
+  if (!j.is_object()) return invalid_argument("output policy must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() != "mode" && it.key() != "consumer" && it.key() != "key") {
+      return invalid_argument("output policy: unknown member \"" + it.key().substr(0, 64) + "\"");
+    }
+  }
+  auto mode = j.find("mode");
+  if (mode == j.end() || !mode->is_string()) return invalid_argument("output policy: \"mode\" must be a string");
+  OutputPolicy p;
+  if (*mode == "plaintext") {
+    if (j.contains("consumer") || j.contains("key")) {
+      return invalid_argument("output policy: \"plaintext\" takes no \"consumer\" or \"key\"");
+    }
+    return p;
+  }
+  if (*mode != "sealed") return invalid_argument("output policy: \"mode\" must be \"plaintext\" or \"sealed\"");
+  auto consumer = j.find("consumer");
+  if (consumer == j.end() || !consumer->is_string() || consumer->get_ref<const std::string&>().empty() ||
+      consumer->get_ref<const std::string&>().size() > kMaxConsumer) {
+    return invalid_argument("output policy: \"consumer\" must be a name of 1..128 characters");
+  }
+  auto key = j.find("key");
+  if (key == j.end() || !key->is_object()) return invalid_argument("output policy: \"key\" must be a JWK object");
+  const std::string kty = key->value("kty", "");
+  if (kty == "OKP") {
+    SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(*key));
+    SEALSUM_ASSIGN_OR_RETURN(Pkey unused, x25519_from_public(pub));
+    p.recipient_jwk = {{"kty", "OKP"}, {"crv", "X25519"}, {"x", kr::base64url_encode(pub)}};
+  } else if (kty == "RSA") {
+    SEALSUM_ASSIGN_OR_RETURN(auto rsa, kr::RsaPublicKey::from_jwk(*key));
+    p.recipient_jwk = rsa.to_jwk();
+  } else {
+    return invalid_argument("output policy: \"key\" must be an X25519 (OKP) or RSA JWK");
+  }
+  p.sealed = true;
+  p.consumer = consumer->get<std::string>();
+  return p;
+}
+
+Result<json> seal_output(const OutputPolicy& policy, std::span<const uint8_t> plaintext, std::string_view context) {
+  if (!policy.sealed) return invalid_argument("seal_output: the policy does not seal the output");
+  if (plaintext.size() > kMaxSealedOutputBytes) return resource_exhausted("seal_output: output too large");
+  if (context.size() > kMaxContext) return invalid_argument("seal_output: context longer than 256 bytes");
+  json out = {{"consumer", policy.consumer}, {"context", std::string(context)}};
+  if (policy.recipient_jwk.value("kty", "") == "OKP") {
+    SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(policy.recipient_jwk));
+    SEALSUM_ASSIGN_OR_RETURN(Pkey peer, x25519_from_public(pub));
+    Pkey eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+    if (!eph) return internal_error("X25519 key generation failed");
+    std::array<uint8_t, kX25519Size> epk{};
+    size_t len = epk.size();
+    if (EVP_PKEY_get_raw_public_key(eph.get(), epk.data(), &len) != 1 || len != epk.size()) {
+      return internal_error("X25519 public key export failed");
+    }
+    SEALSUM_ASSIGN_OR_RETURN(SecretBuffer shared, x25519_derive(eph.get(), peer.get()));
+    SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, x25519_message_key(shared, epk, pub));
+    out["alg"] = kOutputAlgX25519;
+    out["epk"] = kr::base64url_encode(epk);
+    SEALSUM_RETURN_IF_ERROR(gcm_seal(key, kOutputAlgX25519, context, plaintext, out));
+    return out;
+  }
+  SEALSUM_ASSIGN_OR_RETURN(auto rsa, kr::RsaPublicKey::from_jwk(policy.recipient_jwk));
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, SecretBuffer::allocate(kAesKeySize));
+  SEALSUM_RETURN_IF_ERROR(random_bytes(key.span()));
+  SEALSUM_ASSIGN_OR_RETURN(auto wrapped, rsa.oaep_encrypt(key.span(), kr::OaepHash::kSha256));
+  out["alg"] = kOutputAlgRsa;
+  out["encrypted_key"] = kr::base64url_encode(wrapped);
+  SEALSUM_RETURN_IF_ERROR(gcm_seal(key, kOutputAlgRsa, context, plaintext, out));
+  return out;
+}
+
+struct OutputKey::Impl {
+  Pkey x25519;                             // set for X25519 keys
+  std::optional<kr::RsaPrivateKey> rsa;    // set for RSA keys
+};
+
+OutputKey::OutputKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OutputKey::OutputKey(OutputKey&&) noexcept = default;
+OutputKey& OutputKey::operator=(OutputKey&&) noexcept = default;
+OutputKey::~OutputKey() = default;
+
+Result<OutputKey> OutputKey::generate_x25519() {
+  auto impl = std::make_unique<Impl>();
+  impl->x25519.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+  if (!impl->x25519) return internal_error("X25519 key generation failed");
+  return OutputKey(std::move(impl));
+}
+
+Result<OutputKey> OutputKey::from_private_jwk(const json& jwk) {
+  SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(jwk));
+  SEALSUM_ASSIGN_OR_RETURN(auto d, b64_member(jwk, "d", kX25519Size, kX25519Size));
+  auto impl = std::make_unique<Impl>();
+  impl->x25519.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, d.data(), d.size()));
+  wipe(d.data(), d.size());
+  if (!impl->x25519) return invalid_argument("output key: \"d\" is not a valid X25519 private key");
+  OutputKey k(std::move(impl));
+  if (k.public_jwk().value("x", "") != kr::base64url_encode(pub)) {
+    return invalid_argument("output key: \"x\" does not match \"d\"");
+  }
+  return k;
+}
+
+Result<OutputKey> OutputKey::from_rsa_pem(std::string_view pem) {
+  SEALSUM_ASSIGN_OR_RETURN(auto rsa, kr::RsaPrivateKey::from_pem(pem));
+  auto impl = std::make_unique<Impl>();
+  impl->rsa.emplace(std::move(rsa));
+  return OutputKey(std::move(impl));
+}
+
+json OutputKey::public_jwk() const {
+  if (impl_->x25519) {
+    std::array<uint8_t, kX25519Size> pub{};
+    size_t len = pub.size();
+    if (EVP_PKEY_get_raw_public_key(impl_->x25519.get(), pub.data(), &len) != 1) return json::object();
+    return {{"kty", "OKP"}, {"crv", "X25519"}, {"x", kr::base64url_encode(pub)}};
+  }
+  auto pub = impl_->rsa->public_key();
+  return pub.ok() ? pub->to_jwk() : json::object();
+}
+
+Result<std::string> OutputKey::private_jwk_text() const {
+  if (!impl_->x25519) return unimplemented("only X25519 output keys export as a JWK; RSA keys stay in PEM");
+  std::array<uint8_t, kX25519Size> d{};
+  size_t len = d.size();
+  if (EVP_PKEY_get_raw_private_key(impl_->x25519.get(), d.data(), &len) != 1) {
+    return internal_error("X25519 private key export failed");
+  }
+  json j = public_jwk();
+  j["d"] = kr::base64url_encode(d);
+  wipe(d.data(), d.size());
+  return j.dump();
+}
+
+Result<SecretBuffer> OutputKey::open(const json& sealed, std::string_view expected_context) const {
+  if (!sealed.is_object()) return invalid_argument("sealed output must be a JSON object");
+  const std::string alg = sealed.value("alg", "");
+  const json context = sealed.value("context", json());
+  if (!context.is_string() || context.get_ref<const std::string&>() != expected_context) {
+    return unauthenticated("sealed output: context does not match the expected one");
+  }
+  if (alg == kOutputAlgX25519) {
+    if (!impl_->x25519) return invalid_argument("sealed output is for an X25519 key; this key is RSA");
+    SEALSUM_ASSIGN_OR_RETURN(auto epk, b64_member(sealed, "epk", kX25519Size, kX25519Size));
+    SEALSUM_ASSIGN_OR_RETURN(Pkey peer, x25519_from_public(epk));
+    SEALSUM_ASSIGN_OR_RETURN(SecretBuffer shared, x25519_derive(impl_->x25519.get(), peer.get()));
+    SEALSUM_ASSIGN_OR_RETURN(auto mine, x25519_public_from_jwk(public_jwk()));
+    SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, x25519_message_key(shared, epk, mine));
+    return gcm_open(key, alg, expected_context, sealed);
+  }
+  if (alg == kOutputAlgRsa) {
+    if (!impl_->rsa) return invalid_argument("sealed output is for an RSA key; this key is X25519");
+    SEALSUM_ASSIGN_OR_RETURN(auto wrapped, b64_member(sealed, "encrypted_key", 256, 1024));
+    SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, impl_->rsa->oaep_decrypt(wrapped, kr::OaepHash::kSha256));
+    if (key.size() != kAesKeySize) return unauthenticated("sealed output: wrapped key has the wrong size");
+    return gcm_open(key, alg, expected_context, sealed);
+  }
+  return invalid_argument("sealed output: unknown \"alg\"");
+}
+
+}  // namespace sealsum::secure

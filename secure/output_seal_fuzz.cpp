@@ -1,0 +1,15 @@
+// libFuzzer target: output policies and sealed outputs are outside bytes (the policy comes from a
+// data owner's envelope, the sealed output from a server the consumer does not trust).
+#include <cstddef>
+#include <cstdint>
+
+#include "secure/output_seal.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static auto key = sealsum::secure::OutputKey::generate_x25519();
+  nlohmann::json j = nlohmann::json::parse(data, data + size, nullptr, false);
+  if (j.is_discarded()) return 0;
+  (void)sealsum::secure::parse_output_policy(j);
+  if (key.ok()) (void)key->open(j, "document:fuzz");
+  return 0;
+}

@@ -1,0 +1,146 @@
+// Output sealing: round trips (X25519 and RSA), tampering, wrong keys and contexts, policy parsing.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include <catch2/catch.hpp>
+
+#include "secure/keyrelease/encoding.h"
+#include "secure/keyrelease/rsa.h"
+#include "secure/output_seal.h"
+#include "secure/tls_identity.h"
+
+using namespace sealsum;
+using namespace sealsum::secure;
+using json = nlohmann::json;
+
+namespace {
+
+std::string as_string(const SecretBuffer& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+OutputPolicy policy_for(const json& jwk) {
+  auto p = parse_output_policy({{"mode", "sealed"}, {"consumer", "alice"}, {"key", jwk}});
+  REQUIRE(p.ok());
+  return *p;
+}
+
+// Flips one bit of a base64url member.
+json tampered(json sealed, const char* member) {
+  auto bytes = keyrelease::base64_any_decode(sealed[member].get<std::string>(), member);
+  REQUIRE(bytes.ok());
+  REQUIRE(!bytes->empty());
+  (*bytes)[0] ^= 1;
+  sealed[member] = keyrelease::base64url_encode(*bytes);
+  return sealed;
+}
+
+}  // namespace
+
+TEST_CASE("output_seal: X25519 round trip, binding and tamper detection", "[output_seal]") {
+  auto key = OutputKey::generate_x25519();
+  REQUIRE(key.ok());
+  const OutputPolicy p = policy_for(key->public_jwk());
+  const std::string msg = "the summary text";
+  auto sealed = seal_output(p, keyrelease::as_bytes(msg), "document:a");
+  REQUIRE(sealed.ok());
+  CHECK((*sealed)["alg"] == kOutputAlgX25519);
+  CHECK((*sealed)["consumer"] == "alice");
+  CHECK(sealed->dump().find(msg) == std::string::npos);
+  auto opened = key->open(*sealed, "document:a");
+  REQUIRE(opened.ok());
+  CHECK(as_string(*opened) == msg);
+  // Two seals of one message differ (fresh ephemeral key and IV).
+  auto again = seal_output(p, keyrelease::as_bytes(msg), "document:a");
+  REQUIRE(again.ok());
+  CHECK((*again)["ciphertext"] != (*sealed)["ciphertext"]);
+
+  CHECK(key->open(*sealed, "document:b").status().code() == Code::kUnauthenticated);
+  json ctx = *sealed;
+  ctx["context"] = "document:b";
+  CHECK(key->open(ctx, "document:b").status().code() == Code::kUnauthenticated);  // AAD binds the context
+  for (const char* m : {"ciphertext", "tag", "iv", "epk"}) {
+    INFO(m);
+    CHECK_FALSE(key->open(tampered(*sealed, m), "document:a").ok());
+  }
+  auto other = OutputKey::generate_x25519();
+  REQUIRE(other.ok());
+  CHECK(other->open(*sealed, "document:a").status().code() == Code::kUnauthenticated);
+
+  // Private JWK export / import round trip.
+  auto text = key->private_jwk_text();
+  REQUIRE(text.ok());
+  auto back = OutputKey::from_private_jwk(json::parse(*text));
+  REQUIRE(back.ok());
+  auto reopened = back->open(*sealed, "document:a");
+  REQUIRE(reopened.ok());
+  CHECK(as_string(*reopened) == msg);
+  json wrong_x = json::parse(*text);
+  wrong_x["x"] = other->public_jwk()["x"];
+  CHECK_FALSE(OutputKey::from_private_jwk(wrong_x).ok());
+}
+
+TEST_CASE("output_seal: RSA-OAEP-256 round trip", "[output_seal]") {
+  // A consumer's RSA key in PEM, as they would hold it.
+  EVP_PKEY* pk = EVP_RSA_gen(2048);
+  REQUIRE(pk != nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  REQUIRE(PEM_write_bio_PrivateKey(bio, pk, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  const std::string pem(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  EVP_PKEY_free(pk);
+  auto key = OutputKey::from_rsa_pem(pem);
+  REQUIRE(key.ok());
+  const OutputPolicy p = policy_for(key->public_jwk());
+  auto sealed = seal_output(p, keyrelease::as_bytes(std::string("rsa summary")), "ctx");
+  REQUIRE(sealed.ok());
+  CHECK((*sealed)["alg"] == kOutputAlgRsa);
+  auto opened = key->open(*sealed, "ctx");
+  REQUIRE(opened.ok());
+  CHECK(as_string(*opened) == "rsa summary");
+  CHECK_FALSE(key->open(tampered(*sealed, "encrypted_key"), "ctx").ok());
+  CHECK_FALSE(key->open(tampered(*sealed, "ciphertext"), "ctx").ok());
+  CHECK(key->open(*sealed, "other").status().code() == Code::kUnauthenticated);
+  auto x = OutputKey::generate_x25519();
+  REQUIRE(x.ok());
+  CHECK(x->open(*sealed, "ctx").status().code() == Code::kInvalidArgument);
+  CHECK(key->private_jwk_text().status().code() == Code::kUnimplemented);
+}
+
+TEST_CASE("output_seal: policies are strict", "[output_seal]") {
+  CHECK(parse_output_policy({{"mode", "plaintext"}}).ok());
+  CHECK_FALSE(parse_output_policy({{"mode", "plaintext"}})->sealed);
+  auto key = OutputKey::generate_x25519();
+  REQUIRE(key.ok());
+  const json jwk = key->public_jwk();
+  for (const json& bad : {json::array(), json{{"mode", "loud"}}, json{{"mode", "sealed"}},
+                          json{{"mode", "sealed"}, {"consumer", "a"}},
+                          json{{"mode", "sealed"}, {"consumer", ""}, {"key", jwk}},
+                          json{{"mode", "sealed"}, {"consumer", "a"}, {"key", {{"kty", "OKP"}, {"crv", "X25519"}, {"x", "AAAA"}}}},
+                          json{{"mode", "sealed"}, {"consumer", "a"}, {"key", {{"kty", "EC"}}}},
+                          json{{"mode", "plaintext"}, {"key", jwk}},
+                          json{{"mode", "sealed"}, {"consumer", "a"}, {"key", jwk}, {"extra", 1}}}) {
+    INFO(bad.dump());
+    CHECK(parse_output_policy(bad).status().code() == Code::kInvalidArgument);
+  }
+  // A low-order X25519 point (all zeros) is refused when sealing.
+  json zero = {{"mode", "sealed"}, {"consumer", "a"},
+               {"key", {{"kty", "OKP"}, {"crv", "X25519"}, {"x", keyrelease::base64url_encode(std::array<uint8_t, 32>{})}}}};
+  auto zp = parse_output_policy(zero);
+  if (zp.ok()) CHECK_FALSE(seal_output(*zp, keyrelease::as_bytes(std::string("x")), "c").ok());
+  CHECK_FALSE(key->open(json{{"alg", "none"}, {"context", "c"}}, "c").ok());
+  CHECK_FALSE(key->open(json::array(), "c").ok());
+}
+
+TEST_CASE("tls_identity: fresh P-256 key and self-signed certificate with a stable SPKI hash", "[tls_identity]") {
+  auto a = TlsIdentity::create();
+  auto b = TlsIdentity::create();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->spki_sha256() != b->spki_sha256());
+  auto again = certificate_spki_sha256(a->certificate());
+  REQUIRE(again.ok());
+  CHECK(*again == a->spki_sha256());
+  CHECK(a->certificate_pem().rfind("-----BEGIN CERTIFICATE-----", 0) == 0);
+}

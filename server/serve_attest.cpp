@@ -1,0 +1,156 @@
+// Server attestation answers and their client-side verification (see serve_attest.h). Both halves
+// of the binding live in this one file so an auditor can check they agree.
+#include "server/serve_attest.h"
+
+#include "secure/attest/azure_inputs.h"
+#include "secure/keyrelease/encoding.h"
+#include "secure/keyrelease/protocol.h"
+
+namespace sealsum::server {
+namespace {
+
+using json = nlohmann::json;
+namespace at = secure::attest;
+
+void add(std::vector<at::Check>& checks, std::string name, bool passed, std::string detail) {
+  checks.push_back({std::move(name), passed, std::move(detail)});
+}
+
+}  // namespace
+
+bool valid_nonce(std::string_view nonce) {
+  if (nonce.size() < 16 || nonce.size() > 128) return false;
+  for (char c : nonce) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string make_runtime_data(std::string_view nonce, const std::optional<secure::Digest256>& tls_spki) {
+  json j = {{"nonce", std::string(nonce)},
+            {"purpose", kAttestationPurpose},
+            {"tls_spki_sha256", tls_spki ? json(secure::to_hex(*tls_spki)) : json(nullptr)}};
+  return j.dump();  // nlohmann orders object keys: the bytes are deterministic
+}
+
+Result<std::string> Attester::attest(std::string_view nonce) {
+  if (!valid_nonce(nonce)) return invalid_argument("nonce must be 16..128 characters of [A-Za-z0-9_-]");
+  const std::string runtime = make_runtime_data(nonce, tls_spki_);
+  const auto report_data = at::report_data_for_runtime_data(secure::keyrelease::as_bytes(runtime));
+  at::SnpEvidence ev;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    SEALSUM_ASSIGN_OR_RETURN(ev, source_->collect(report_data));
+  }
+  std::string measurement;
+  std::span<const uint8_t> rep(ev.report);
+  if (at::is_simulated_evidence(rep)) rep = rep.subspan(at::kSimulatedMagicSize);
+  if (auto r = at::parse_report(rep); r.ok()) measurement = secure::to_hex(r->measurement);
+  json answer = {{"runtime_data", secure::keyrelease::base64url_encode(secure::keyrelease::as_bytes(runtime))},
+                 {"evidence", secure::keyrelease::evidence_to_json(ev)},
+                 {"simulated", simulated_},
+                 {"measurement", measurement}};
+  return answer.dump();
+}
+
+json AttestationVerdict::to_json() const {
+  json checks_json = json::array();
+  for (const auto& c : checks) checks_json.push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+  return {{"verdict", accepted ? "accepted" : "refused"},
+          {"accepted", accepted},
+          {"simulated", simulated},
+          {"measurement", measurement},
+          {"tls_spki_sha256", tls_spki ? json(secure::to_hex(*tls_spki)) : json(nullptr)},
+          {"checks", checks_json}};
+}
+
+AttestationVerdict verify_attestation_answer(std::string_view body, const VerifyExpectations& expect) {
+  AttestationVerdict v;
+  auto refuse = [&](std::string name, std::string detail) {
+    add(v.checks, std::move(name), false, std::move(detail));
+    v.accepted = false;
+    return v;
+  };
+  if (body.size() > kMaxAttestationAnswerBytes) return refuse("answer_format", "answer larger than 256 KiB");
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return refuse("answer_format", "answer is not a JSON object");
+  auto rt = j.find("runtime_data");
+  auto evj = j.find("evidence");
+  if (rt == j.end() || !rt->is_string() || evj == j.end()) {
+    return refuse("answer_format", "answer lacks \"runtime_data\" or \"evidence\"");
+  }
+  auto runtime = secure::keyrelease::base64_any_decode_text(rt->get_ref<const std::string&>(), "runtime_data");
+  if (!runtime.ok() || runtime->size() > 16 * 1024) return refuse("answer_format", "\"runtime_data\" is not base64url");
+  auto ev = secure::keyrelease::evidence_from_json(*evj);
+  if (!ev.ok()) return refuse("answer_format", ev.status().message());
+  add(v.checks, "answer_format", true, "");
+  if (expect.measurements.empty()) return refuse("measurement_allowed", "the client's allow-list is empty");
+
+  at::Policy policy = at::default_policy();
+  policy.measurements = expect.measurements;
+  policy.require_runtime_data = true;
+  ev->runtime_data = std::vector<uint8_t>(runtime->begin(), runtime->end());
+  at::VerifyOptions vo;
+  vo.allow_simulated = expect.allow_simulated;
+  at::VerificationResult r = at::verify_evidence(*ev, policy, vo);
+  v.simulated = r.simulated;
+  if (r.report) v.measurement = secure::to_hex(r.report->measurement);
+  v.checks.insert(v.checks.end(), r.checks.begin(), r.checks.end());
+  bool ok = r.verdict;
+
+  // The runtime data the report binds: its nonce and TLS key.
+  json rd = json::parse(*runtime, nullptr, false);
+  if (rd.is_discarded() || !rd.is_object() || rd.value("purpose", "") != kAttestationPurpose) {
+    return refuse("runtime_data_format", "runtime data is not a sealsum-serve attestation object");
+  }
+  const json nonce = rd.value("nonce", json());
+  const bool nonce_ok = nonce.is_string() && nonce.get_ref<const std::string&>() == expect.nonce;
+  add(v.checks, "nonce_binding", nonce_ok, nonce_ok ? "" : "the evidence answers a different nonce (replay?)");
+  ok = ok && nonce_ok;
+
+  const json tls = rd.value("tls_spki_sha256", json());
+  if (tls.is_string()) {
+    auto bytes = at::hex_decode(tls.get_ref<const std::string&>());
+    if (!bytes.ok() || bytes->size() != 32) return refuse("tls_key_binding", "tls_spki_sha256 is not 64 hex digits");
+    secure::Digest256 d{};
+    std::copy(bytes->begin(), bytes->end(), d.begin());
+    v.tls_spki = d;
+  } else if (!tls.is_null()) {
+    return refuse("tls_key_binding", "tls_spki_sha256 must be hex or null");
+  }
+  if (expect.observed_tls_spki) {
+    const bool match = v.tls_spki && *v.tls_spki == *expect.observed_tls_spki;
+    add(v.checks, "tls_key_binding", match,
+        match ? "" : "the attested TLS key is not the key of this connection (interception?)");
+    ok = ok && match;
+  } else {
+    add(v.checks, "tls_key_binding", true,
+        v.tls_spki ? "plain HTTP: the attested TLS key was not compared with a connection"
+                   : "dev server without TLS: the channel is NOT bound to the attested TEE");
+  }
+  v.accepted = ok;
+  return v;
+}
+
+Result<std::vector<std::array<uint8_t, 48>>> parse_measurement_list(std::string_view list) {
+  std::vector<std::array<uint8_t, 48>> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(start, end - start);
+    auto bytes = at::hex_decode(item);
+    if (!bytes.ok() || bytes->size() != 48) {
+      return invalid_argument("measurement #" + std::to_string(out.size() + 1) + " is not 96 hex digits");
+    }
+    std::array<uint8_t, 48> m{};
+    std::copy(bytes->begin(), bytes->end(), m.begin());
+    out.push_back(m);
+    start = end + 1;
+  }
+  if (out.empty()) return invalid_argument("no measurement given");
+  return out;
+}
+
+}  // namespace sealsum::server

@@ -1,0 +1,83 @@
+// Sealed documents and their output policies (see serve_documents.h).
+#include "server/serve_documents.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "secure/sealed.h"
+#include "server/serve_api.h"
+
+namespace sealsum::server {
+
+namespace fs = std::filesystem;
+
+Status parse_document_envelope(std::span<const uint8_t> p, size_t& text_offset, secure::OutputPolicy& out) {
+  constexpr size_t kMagic = sizeof kEnvelopeMagic - 1;
+  text_offset = 0;
+  out = secure::OutputPolicy{};
+  if (p.size() < kMagic || std::memcmp(p.data(), kEnvelopeMagic, kMagic) != 0) return Status::ok();  // plain text
+  const size_t limit = std::min(p.size(), kMagic + kMaxPolicyLine + 1);
+  size_t nl = kMagic;
+  while (nl < limit && p[nl] != '\n') ++nl;
+  if (nl >= limit) {
+    return invalid_argument("document envelope: the output policy line is missing its newline or exceeds 16 KiB");
+  }
+  std::string_view line(reinterpret_cast<const char*>(p.data()) + kMagic, nl - kMagic);
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return invalid_argument("document envelope: the output policy is not valid JSON");
+  auto policy = secure::parse_output_policy(j);
+  if (!policy.ok()) return policy.status().with_context("document envelope");
+  out = std::move(policy).value();
+  text_offset = nl + 1;
+  return Status::ok();
+}
+
+std::vector<std::string> DocumentStore::list() const {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.extension() != ".sealed") continue;
+    std::string id = p.stem().string();
+    if (valid_document_id(id) && it->is_regular_file(ec)) ids.push_back(std::move(id));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<std::shared_ptr<const secure::SealingKey>> DocumentStore::key_for(const std::string& kid) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = cache_.find(kid); it != cache_.end()) return it->second;
+  }
+  // Released outside the lock: a release is a network round trip; two concurrent first requests
+  // for one kid may both release it, which is harmless.
+  SEALSUM_ASSIGN_OR_RETURN(secure::SealingKey key, keys_(kid));
+  auto shared = std::make_shared<const secure::SealingKey>(std::move(key));
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.emplace(kid, std::move(shared)).first->second;
+}
+
+Result<OpenedDocument> DocumentStore::open(const std::string& id) {
+  if (!valid_document_id(id)) return invalid_argument("invalid document id");
+  const fs::path path = dir_ / (id + ".sealed");
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return not_found("no document \"" + id + "\"");
+  SEALSUM_ASSIGN_OR_RETURN(secure::SealedHeader header, secure::read_sealed_header(path));
+  if (header.content_type != secure::ContentType::kDocument) {
+    return invalid_argument("document \"" + id + "\" is not a sealed document (content type)");
+  }
+  if (header.plaintext_size > kMaxDocumentFileBytes) {
+    return resource_exhausted("document \"" + id + "\" is larger than 64 MiB");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(auto key, key_for(header.kid));
+  OpenedDocument doc;
+  SEALSUM_ASSIGN_OR_RETURN(doc.plaintext, secure::open_sealed_file(path, *key, secure::ContentType::kDocument));
+  SEALSUM_RETURN_IF_ERROR(parse_document_envelope(doc.plaintext.span(), doc.text_offset, doc.output)
+                              .with_context("document \"" + id + "\""));
+  return doc;
+}
+
+}  // namespace sealsum::server

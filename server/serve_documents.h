@@ -1,0 +1,76 @@
+// Sealed documents for `sealsum serve --documents DIR`: DIR/<id>.sealed files (secure/sealed.h,
+// content type "document"), each opened with the key its header names, obtained through the
+// key-release back end (the broker releases it only to an attested TEE whose measurement the data
+// owner allowed).
+//
+// Output policy: who may read a summary is decided by the data owner and travels *inside* the
+// sealed, authenticated plaintext, so the operator cannot change it without the document key.
+// A document plaintext is either
+//   - plain text: the summary is returned in plaintext to the caller; or
+//   - an envelope:  "SEALSUM-DOCUMENT-V1\n" <output policy JSON, one line, <= 16 KiB> "\n" <text>
+//     where the policy is secure/output_seal.h's {"mode":"plaintext"} or
+//     {"mode":"sealed","consumer":NAME,"key":JWK} (the summary is then sealed to NAME's key).
+// A data owner makes an envelope with e.g.
+//   { printf 'SEALSUM-DOCUMENT-V1\n%s\n' "$POLICY"; cat doc.txt; } > env && sealsum seal ... env
+//
+// Secrets: document text exists only in the SecretBuffer returned by open() (the envelope parser
+// works on views and never copies the text); released keys are cached in memory (SecretBuffer
+// inside SealingKey) for the life of the store so each document costs one key release.
+// Thread safety: list() and open() may be called concurrently.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "secure/keys.h"
+#include "secure/output_seal.h"
+#include "secure/secret_buffer.h"
+
+namespace sealsum::server {
+
+inline constexpr char kEnvelopeMagic[] = "SEALSUM-DOCUMENT-V1\n";
+inline constexpr size_t kMaxPolicyLine = 16u << 10;
+inline constexpr size_t kMaxDocumentFileBytes = 64u << 20;
+
+// Obtains the sealing key named `kid` (e.g. through the broker). Called at most once per kid
+// while it succeeds; must be thread-safe.
+using KeyProvider = std::function<Result<secure::SealingKey>(const std::string& kid)>;
+
+struct OpenedDocument {
+  secure::SecretBuffer plaintext;   // the whole plaintext (envelope included)
+  size_t text_offset = 0;           // where the document text starts in `plaintext`
+  secure::OutputPolicy output;
+  std::string_view text() const {
+    return {reinterpret_cast<const char*>(plaintext.data()) + text_offset, plaintext.size() - text_offset};
+  }
+};
+
+// Splits an envelope (or accepts plain text). kInvalidArgument for a malformed envelope; the
+// message never contains document bytes.
+Status parse_document_envelope(std::span<const uint8_t> plaintext, size_t& text_offset, secure::OutputPolicy& out);
+
+class DocumentStore {
+ public:
+  DocumentStore(std::filesystem::path dir, KeyProvider keys) : dir_(std::move(dir)), keys_(std::move(keys)) {}
+
+  // Ids of the DIR/<id>.sealed files (valid ids only), sorted.
+  std::vector<std::string> list() const;
+  // kNotFound for an unknown id; key-release and authentication failures pass through.
+  Result<OpenedDocument> open(const std::string& id);
+
+ private:
+  Result<std::shared_ptr<const secure::SealingKey>> key_for(const std::string& kid);
+  std::filesystem::path dir_;
+  KeyProvider keys_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const secure::SealingKey>> cache_;
+};
+
+}  // namespace sealsum::server

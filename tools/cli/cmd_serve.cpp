@@ -1,0 +1,196 @@
+// `sealsum serve`: the summarization service (server/serve.h).
+//
+//   sealsum serve --model MODEL --port N --dev            local development (NOT confidential)
+//   sealsum serve --sealed-model FILE --kbs URL [--model-key-id ID] [--documents DIR]
+//                 (--vcek CERT --cert-chain PEM | --host-amd-cert JSON) [--uvm-endorsement COSE]
+//                 [--host H] [--port N] [--allow-plaintext-input]
+//
+// --dev: simulated TEE evidence, plain HTTP on 127.0.0.1, a plaintext --model and {"text"} input
+// allowed, and a loud warning on stderr. Otherwise: HTTPS with a key pair generated in this process
+// (its public key is bound into the attestation evidence), the model from a sealed file whose key
+// the broker releases to this TEE's evidence, documents from DIR/<id>.sealed with keys from the
+// broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
+// evidence source (the broker's policy must allow_simulated).
+// SIGINT/SIGTERM stop accepting, finish queued requests and exit 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "engine/engine.h"
+#include "secure/attest/azure_inputs.h"
+#include "secure/sealed.h"
+#include "server/kbs_client.h"
+#include "server/serve.h"
+#include "tools/cli/command.h"
+
+namespace {
+
+using sealsum::Result;
+using sealsum::Status;
+namespace kr = sealsum::secure::keyrelease;
+namespace srv = sealsum::server;
+
+constexpr const char* kDevWarning =
+    "\n"
+    "*********************************************************************************\n"
+    "*  sealsum serve --dev: DEVELOPMENT MODE. NOTHING HERE IS CONFIDENTIAL.          *\n"
+    "*  - the TEE is SIMULATED: its evidence is software-signed, not attestation;     *\n"
+    "*  - plain HTTP on 127.0.0.1: requests and summaries cross the wire in clear;    *\n"
+    "*  - unsealed models and plaintext {\"text\"} input are accepted.                 *\n"
+    "*  Never send real documents to this server.                                    *\n"
+    "*********************************************************************************\n";
+
+int usage_error(const sealsum::cli::Args& args, const std::string& msg) {
+  std::cerr << "sealsum serve: " << msg << "\n\n" << args.usage();
+  return 2;
+}
+
+kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
+                                    const std::optional<std::array<uint8_t, 48>>& sim_measurement) {
+  kr::KeyReleaseConfig c;
+  c.backend = kr::Backend::kBroker;
+  c.broker_url = args.get_or("kbs", "");
+  c.insecure_simulated_tee = dev;
+  c.simulated_measurement = sim_measurement;
+  if (auto p = args.get("host-amd-cert")) c.hardware.host_amd_cert_json = *p;
+  if (auto p = args.get("vcek")) c.hardware.vcek = *p;
+  if (auto p = args.get("cert-chain")) c.hardware.cert_chain = *p;
+  if (auto p = args.get("uvm-endorsement")) c.hardware.uvm_endorsement = *p;
+  return c;
+}
+
+Result<sealsum::secure::SealingKey> release_key(kr::KeyReleaseConfig config, const std::string& kid) {
+  config.key_id = kid;
+  SEALSUM_ASSIGN_OR_RETURN(sealsum::secure::SecretBuffer key, srv::obtain_key(config));
+  return sealsum::secure::SealingKey::from_bytes(key.span(), kid);
+}
+
+Result<std::unique_ptr<sealsum::engine::Engine>> load_engine(const sealsum::cli::Args& args,
+                                                             const kr::KeyReleaseConfig& rc, int threads) {
+  sealsum::engine::EngineOptions eo;
+  eo.threads = threads;
+  if (auto m = args.get("model")) return sealsum::engine::Engine::load(*m, eo);
+  const std::string path = *args.get("sealed-model");
+  SEALSUM_ASSIGN_OR_RETURN(auto header, sealsum::secure::read_sealed_header(path));
+  const std::string kid = args.get_or("model-key-id", header.kid);
+  SEALSUM_ASSIGN_OR_RETURN(auto key, release_key(rc, kid));
+  SEALSUM_ASSIGN_OR_RETURN(auto bytes, sealsum::secure::open_sealed_file(path, key, sealsum::secure::ContentType::kModel));
+  SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
+  return sealsum::engine::Engine::from_model_file(std::move(file), eo);
+}
+
+int run_serve(const std::vector<std::string>& argv) {
+  sealsum::cli::Args args("serve", "(--model MODEL --dev | --sealed-model FILE --kbs URL) [--port N] [options]");
+  args.option("model", "MODEL", "plaintext model file (--dev only)")
+      .option("sealed-model", "FILE", "sealed model file; its key comes from --kbs")
+      .option("model-key-id", "ID", "key id of the sealed model (default: the id in its header)")
+      .option("kbs", "URL", "key broker (sealsum kbs serve), e.g. http://127.0.0.1:8443")
+      .option("documents", "DIR", "directory of sealed documents DIR/<id>.sealed")
+      .option("host", "HOST", "address to listen on (default 127.0.0.1; --dev forces it)")
+      .option("port", "N", "port (default 8080; 0 = any free port)")
+      .flag("dev", "DEVELOPMENT: simulated TEE, plain HTTP, plaintext model and input. NOT CONFIDENTIAL")
+      .flag("allow-plaintext-input", "accept {\"text\": ...} requests (always on with --dev)")
+      .option("simulated-measurement", "HEX", "--dev: MEASUREMENT of the simulated TEE (default SHA-384 of this binary)")
+      .option("vcek", "CERT", "VCEK certificate (DER or PEM) for the evidence")
+      .option("cert-chain", "PEM", "ASK+ARK chain for the evidence")
+      .option("host-amd-cert", "JSON", "Azure host certificate JSON (instead of --vcek/--cert-chain)")
+      .option("uvm-endorsement", "COSE", "Azure UVM endorsement to attach to the evidence")
+      .option("threads", "N", "engine compute threads (default 1)")
+      .option("workers", "N", "requests processed at once (default 2)")
+      .option("queue", "N", "requests that may wait before 503 (default 8)")
+      .option("max-body-bytes", "N", "largest request body (default 1048576)")
+      .option("read-timeout", "S", "seconds a slow client may take to send a request (default 10)");
+  if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
+  const bool dev = args.has("dev");
+  if (args.has("model") == args.has("sealed-model")) return usage_error(args, "give exactly one of --model or --sealed-model");
+  if (args.has("model") && !dev) {
+    return usage_error(args, "a plaintext --model is allowed only with --dev; seal it and use --sealed-model");
+  }
+  if ((args.has("sealed-model") || args.has("documents")) && !args.has("kbs")) {
+    return usage_error(args, "--sealed-model and --documents need --kbs URL to obtain their keys");
+  }
+  if (dev && args.has("host") && args.get_or("host", "") != "127.0.0.1") {
+    return usage_error(args, "--dev listens on 127.0.0.1 only");
+  }
+  if (!dev && args.has("simulated-measurement")) return usage_error(args, "--simulated-measurement needs --dev");
+  auto port = args.get_int("port", 0, 65535);
+  auto threads = args.get_int("threads", 1, 256);
+  auto workers = args.get_int("workers", 1, 64);
+  auto queue = args.get_int("queue", 0, 4096);
+  auto body = args.get_int("max-body-bytes", 1024, 64 << 20);
+  auto timeout = args.get_int("read-timeout", 1, 3600);
+  for (const auto* r : {&port, &threads, &workers, &queue, &body, &timeout}) {
+    if (!r->ok()) return usage_error(args, r->status().message());
+  }
+  std::optional<std::array<uint8_t, 48>> sim_measurement;
+  if (auto m = args.get("simulated-measurement")) {
+    auto list = srv::parse_measurement_list(*m);
+    if (!list.ok() || list->size() != 1) return usage_error(args, "--simulated-measurement must be 96 hex digits");
+    sim_measurement = list->front();
+  }
+
+  // Block the stop signals in every thread (the engine starts its pool below); one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (dev) std::cerr << kDevWarning << std::flush;
+  srv::LogSink log = srv::stderr_log();
+  const kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
+
+  auto engine = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
+  if (!engine.ok()) return sealsum::cli::fail("serve", engine.status().with_context("loading the model"));
+
+  std::optional<sealsum::secure::TlsIdentity> tls;
+  if (!dev) {
+    auto id = sealsum::secure::TlsIdentity::create();
+    if (!id.ok()) return sealsum::cli::fail("serve", id.status());
+    tls.emplace(std::move(id).value());
+  }
+  auto source = kr::make_evidence_source(rc);
+  if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
+  srv::Attester attester(std::move(source).value(),
+                         tls ? std::optional<sealsum::secure::Digest256>(tls->spki_sha256()) : std::nullopt, dev);
+
+  std::unique_ptr<srv::DocumentStore> documents;
+  if (auto dir = args.get("documents")) {
+    documents = std::make_unique<srv::DocumentStore>(
+        *dir, [rc](const std::string& kid) { return release_key(rc, kid); });
+  }
+
+  srv::ServeOptions so;
+  so.host = dev ? "127.0.0.1" : args.get_or("host", "127.0.0.1");
+  so.port = static_cast<int>(port->value_or(8080));
+  so.dev = dev;
+  so.allow_plaintext_input = dev || args.has("allow-plaintext-input");
+  so.workers = static_cast<size_t>(workers->value_or(2));
+  so.queue_capacity = static_cast<size_t>(queue->value_or(8));
+  so.http_threads = so.workers + so.queue_capacity + 8;
+  so.limits.max_body_bytes = static_cast<size_t>(body->value_or(1 << 20));
+  so.read_timeout_s = static_cast<int>(timeout->value_or(10));
+  so.model_label = std::filesystem::path(args.get_or("model", args.get_or("sealed-model", ""))).filename().string();
+  auto server = srv::Server::create(so, **engine, attester, documents.get(), tls ? &*tls : nullptr, log);
+  if (!server.ok()) return sealsum::cli::fail("serve", server.status());
+  if (Status st = (*server)->bind(); !st.is_ok()) return sealsum::cli::fail("serve", st);
+  // The port line on stdout lets scripts started with --port 0 find the server.
+  std::cout << (*server)->base_url() << std::endl;
+
+  srv::Server* s = server->get();
+  std::thread waiter([s, stop_signals, log] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log(std::string("{\"event\":\"shutdown\",\"signal\":\"") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + "\"}");
+    s->stop();
+  });
+  s->run();
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+
+SEALSUM_COMMAND("serve", "run the summarization service (HTTPS + attestation; --dev for local runs)", run_serve);
