@@ -18,5 +18,9 @@ echo "== convert: $fixtures/models/tiny-random-t5 -> $out/tiny-random-t5.sealsum
 "$bin" convert "$fixtures/models/tiny-random-t5" -o "$out/tiny-random-t5.sealsum"
 
 echo "== summarize: the first article of corpus/cnn-articles.jsonl"
-"$bin" summarize --model "$out/tiny-random-t5.sealsum" \
-  --input "$fixtures/corpus/cnn-articles.jsonl" --jsonl-field document --max-length 40
+python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["document"])' \
+  "$fixtures/corpus/cnn-articles.jsonl" > "$out/article.txt"
+# Random weights put almost all probability on one token (<pad>, which decodes to nothing), so
+# the demo forbids repeats (--no-repeat-ngram-size 1) to make the gibberish visible.
+"$bin" summarize --model "$out/tiny-random-t5.sealsum" --input "$out/article.txt" \
+  --no-repeat-ngram-size 1 --max-length 40

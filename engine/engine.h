@@ -1,0 +1,110 @@
+// Engine: the facade the CLI and the HTTP server use. One loaded model (weights, tokenizer,
+// generation defaults) and the compute threads that run it.
+//
+//   auto e = Engine::load("model.sealsum", {.threads = 1});
+//   auto s = (*e)->summarize(text, (*e)->default_params());   // text + ids + timings
+//
+// Thread safety: every const member may be called from many threads at once. The model weights
+// and the tokenizer are immutable and shared read-only; each call makes its own encoder output and
+// decoder session (caches, scratch). The compute thread pool runs one request at a time (a mutex
+// serialises the encode + decode part of concurrent calls; tokenization runs outside it), which on
+// a machine of a few cores is also the fastest schedule.
+//
+// Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime (embeddings
+// are read from it in place); document text and ids never appear in errors or logs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/decoding/generation.h"
+#include "engine/kernels/threadpool.h"
+#include "engine/models/seq2seq.h"
+#include "tokenizer/tokenizer.h"
+#include "weights/model_file.h"
+
+namespace sealsum::engine {
+
+struct EngineOptions {
+  int threads = 0;  // compute threads; <= 0: one per available CPU
+};
+
+struct Timings {
+  double tokenize_ms = 0;  // text -> ids (summarize only)
+  double encode_ms = 0;    // encoder forward
+  double decode_ms = 0;    // the whole search (all decoder steps)
+  double detokenize_ms = 0;
+  double total_ms = 0;
+  int64_t input_tokens = 0;      // after truncation
+  int64_t generated_tokens = 0;  // of the returned sequence, decoder start excluded
+  int64_t decoder_steps = 0;     // step() calls of the search
+};
+
+struct GenerateResult {
+  decoding::GenerateOutput output;
+  Timings timings;
+};
+
+struct SummaryResult {
+  std::string text;            // decoded best sequence (special tokens skipped)
+  std::vector<int32_t> ids;    // best sequence, starting with the decoder start token
+  double score = 0;            // sequences_scores (beam search); 0 for greedy
+  bool truncated = false;      // the input was cut to max_input_tokens()
+  Timings timings;
+};
+
+class Engine {
+ public:
+  // Reads and verifies a plaintext model file.
+  static Result<std::unique_ptr<Engine>> load(const std::string& path, const EngineOptions& options);
+  // Adopts a model already in memory (e.g. decrypted from a sealed file).
+  static Result<std::unique_ptr<Engine>> from_model_file(weights::ModelFile file, const EngineOptions& options);
+
+  const models::ModelInfo& info() const { return model_->info(); }
+  // The model itself (thread-safe, read-only), e.g. for tests that inspect encoder outputs.
+  const models::Seq2SeqModel& model() const { return *model_; }
+  const tok::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const weights::ModelFile& model_file() const { return *file_; }
+  int threads() const { return pool_->size(); }
+  // Summarization defaults: the model's generation config, then task_specific_params.summarization
+  // (what a transformers summarization pipeline uses).
+  const decoding::GenerationParams& default_params() const { return defaults_; }
+  // The model's own generation defaults, no task applied (what model.generate(ids) uses).
+  const decoding::GenerationParams& model_params() const { return model_defaults_; }
+  // Text put before the document: config.task_specific_params.summarization.prefix ("summarize: "
+  // for T5), else nothing (BART; the top-level config.prefix is not used, see engine.cpp).
+  const std::string& task_prefix() const { return prefix_; }
+  // Inputs are truncated to this many tokens, keeping the final token (</s>): 512 for T5,
+  // max_position_embeddings (1024) for BART.
+  int64_t max_input_tokens() const { return max_input_tokens_; }
+
+  // prefix + text -> ids, truncated. `truncated` (optional) tells whether ids were cut.
+  std::vector<int32_t> prepare_input(std::string_view text, bool* truncated = nullptr) const;
+
+  // Summarizes `text` with `params` (start from default_params()).
+  Result<SummaryResult> summarize(std::string_view text, const decoding::GenerationParams& params) const;
+  // Runs the model on ids as given (no prefix, no truncation beyond the model's own limit).
+  Result<GenerateResult> generate(std::span<const int32_t> input_ids, const decoding::GenerationParams& params) const;
+
+ private:
+  Engine() = default;
+  static Result<std::unique_ptr<Engine>> build(std::shared_ptr<const weights::ModelFile> file,
+                                               const EngineOptions& options);
+
+  std::shared_ptr<const weights::ModelFile> file_;
+  std::unique_ptr<models::Seq2SeqModel> model_;
+  std::unique_ptr<tok::Tokenizer> tokenizer_;
+  std::unique_ptr<kernels::ThreadPool> pool_;
+  mutable std::mutex compute_mu_;  // guards pool_ (one caller at a time)
+  decoding::GenerationParams defaults_, model_defaults_;
+  std::string prefix_;
+  int64_t max_input_tokens_ = 512;
+};
+
+}  // namespace sealsum::engine

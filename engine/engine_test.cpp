@@ -1,0 +1,141 @@
+// The Engine facade on a small random T5 built in memory with the real T5 tokenizer embedded:
+// summarization defaults and prefix from the config, truncation keeping </s>, summarize/generate
+// agreement, concurrent calls equal to sequential ones, and load errors.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fixtures.h"
+#include "engine/engine.h"
+#include "secure/secret_buffer.h"
+#include "tokenizer/tokenizer.h"
+#include "weights/model_file.h"
+#include "weights/schema.h"
+#include "weights/tokenizer_blob.h"
+
+namespace {
+
+using json = nlohmann::json;
+
+sealsum::weights::ModelFile tiny_t5_with_tokenizer() {
+  json c = {{"model_type", "t5"}, {"vocab_size", 32128}, {"d_model", 16}, {"d_kv", 4}, {"num_heads", 4},
+            {"d_ff", 24}, {"num_layers", 2}, {"num_decoder_layers", 2}, {"relative_attention_num_buckets", 8},
+            {"relative_attention_max_distance", 20}, {"feed_forward_proj", "relu"},
+            {"decoder_start_token_id", 0}, {"eos_token_id", 1}, {"pad_token_id", 0},
+            {"task_specific_params",
+             {{"summarization",
+               {{"early_stopping", true}, {"length_penalty", 2.0}, {"max_length", 12}, {"min_length", 4},
+                {"no_repeat_ngram_size", 3}, {"num_beams", 3}, {"prefix", "summarize: "}}}}}};
+  sealsum::weights::ModelWriter w("t5", c, json::object());
+  auto schema = sealsum::weights::expected_schema("t5", c);
+  REQUIRE(schema.ok());
+  std::mt19937 g(3);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  for (const auto& t : schema->tensors) {
+    int64_t n = 1;
+    for (int64_t s : t.shape) n *= s;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = u(g) + (t.name.find("layer_norm") != std::string::npos ? 1.0f : 0.0f);
+    std::vector<uint8_t> bytes(v.size() * sizeof(float));
+    std::memcpy(bytes.data(), v.data(), bytes.size());
+    w.add_tensor(t.name, sealsum::weights::DType::kF32, t.shape, std::move(bytes));
+  }
+  for (const auto& [alias, target] : schema->aliases) w.add_alias(alias, target);
+  auto src = sealsum::tok::read_tokenizer_source(sealsum::fixture("models/t5/spiece.model").string());
+  REQUIRE(src.ok());
+  REQUIRE(sealsum::weights::embed_tokenizer(w, *src).is_ok());
+  auto buf = sealsum::secure::SecretBuffer::copy_of(w.serialize());
+  REQUIRE(buf.ok());
+  auto f = sealsum::weights::ModelFile::from_buffer(std::move(buf).value(), "tiny t5");
+  INFO(f.status().to_string());
+  REQUIRE(f.ok());
+  return std::move(f).value();
+}
+
+const sealsum::engine::Engine& engine() {
+  static std::unique_ptr<sealsum::engine::Engine> e = [] {
+    auto r = sealsum::engine::Engine::from_model_file(tiny_t5_with_tokenizer(), {.threads = 2});
+    INFO(r.status().to_string());
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }();
+  return *e;
+}
+
+}  // namespace
+
+TEST_CASE("Engine: summarization defaults and prefix come from the config", "[engine]") {
+  const auto& e = engine();
+  CHECK(e.task_prefix() == "summarize: ");
+  CHECK(e.default_params().num_beams == 3);
+  CHECK(e.default_params().max_length == 12);
+  CHECK(e.default_params().min_length == 4);
+  CHECK(e.model_params().num_beams == 1);  // no task applied
+  CHECK(e.max_input_tokens() == 512);
+  CHECK(e.threads() == 2);
+  CHECK(e.prepare_input("Hello world.") == e.tokenizer().encode("summarize: Hello world."));
+}
+
+TEST_CASE("Engine: long inputs are truncated to 512 tokens keeping </s>", "[engine]") {
+  const auto& e = engine();
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "The committee met again today. ";
+  const auto full = e.tokenizer().encode("summarize: " + text);
+  REQUIRE(full.size() > 512);
+  bool truncated = false;
+  const auto ids = e.prepare_input(text, &truncated);
+  CHECK(truncated);
+  REQUIRE(ids.size() == 512);
+  CHECK(ids.back() == 1);
+  CHECK(std::equal(ids.begin(), ids.end() - 1, full.begin()));
+  auto s = e.summarize(text, e.default_params());
+  REQUIRE(s.ok());
+  CHECK(s->truncated);
+  CHECK(s->timings.input_tokens == 512);
+}
+
+TEST_CASE("Engine: summarize equals generate on the prepared ids; concurrent calls agree", "[engine]") {
+  const auto& e = engine();
+  const std::vector<std::string> texts = {"A short note about the weather.", "Markets rose on Monday.",
+                                          "The match ended in a draw.", "Rain is expected tomorrow."};
+  std::vector<sealsum::engine::SummaryResult> sequential;
+  for (const auto& t : texts) {
+    auto s = e.summarize(t, e.default_params());
+    REQUIRE(s.ok());
+    REQUIRE(!s->ids.empty());
+    CHECK(s->ids[0] == 0);
+    CHECK(static_cast<int>(s->ids.size()) <= 12);
+    CHECK(s->text == e.tokenizer().decode(s->ids));
+    auto g = e.generate(e.prepare_input(t), e.default_params());
+    REQUIRE(g.ok());
+    CHECK(g->output.sequences[0] == s->ids);
+    CHECK(g->timings.decoder_steps > 0);
+    sequential.push_back(std::move(s).value());
+  }
+  std::vector<std::vector<int32_t>> concurrent(texts.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto s = e.summarize(texts[i], e.default_params());
+      if (s.ok()) concurrent[i] = s->ids;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < texts.size(); ++i) CHECK(concurrent[i] == sequential[i].ids);
+}
+
+TEST_CASE("Engine: invalid parameters and missing files fail cleanly", "[engine]") {
+  const auto& e = engine();
+  auto p = e.default_params();
+  p.num_return_sequences = 5;  // > num_beams
+  CHECK(e.summarize("text", p).status().code() == sealsum::Code::kInvalidArgument);
+  CHECK(e.generate(std::vector<int32_t>{}, e.model_params()).status().code() == sealsum::Code::kInvalidArgument);
+  auto missing = sealsum::engine::Engine::load("/nonexistent/model.sealsum", {});
+  CHECK(!missing.ok());
+}

@@ -1,0 +1,245 @@
+// Layers against straightforward double-precision references: attention (bias rows with negative
+// stride, multi-head with relative bias, thread-count independence), the KV cache's reorder
+// (ownership hand-over, fork copies, growth), fused linears and the feed-forward variants.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "engine/kernels/threadpool.h"
+#include "engine/layers/attention.h"
+#include "engine/layers/feed_forward.h"
+#include "engine/layers/kv_cache.h"
+#include "engine/layers/linear.h"
+
+namespace {
+
+using sealsum::layers::Activation;
+using sealsum::layers::FeedForward;
+using sealsum::layers::KvCache;
+using sealsum::layers::Linear;
+
+std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(g);
+  return v;
+}
+
+// Reference: out_i = softmax_j(scale q_i·k_j + bias(i, j)) v_j in double.
+std::vector<double> ref_attention(const float* q, int64_t ldq, int64_t m, const float* k, int64_t ldk, const float* v,
+                                  int64_t ldv, int64_t n, int64_t dh, double scale,
+                                  const std::function<double(int64_t, int64_t)>& bias) {
+  std::vector<double> out(static_cast<size_t>(m * dh), 0.0);
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<double> s(static_cast<size_t>(n));
+    double mx = -1e300;
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t c = 0; c < dh; ++c) acc += static_cast<double>(q[i * ldq + c]) * k[j * ldk + c];
+      s[static_cast<size_t>(j)] = scale * acc + bias(i, j);
+      mx = std::max(mx, s[static_cast<size_t>(j)]);
+    }
+    double sum = 0;
+    for (auto& x : s) sum += (x = std::exp(x - mx));
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t c = 0; c < dh; ++c) out[static_cast<size_t>(i * dh + c)] += s[static_cast<size_t>(j)] / sum * v[j * ldv + c];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("attention_head matches the reference, with a negatively strided bias", "[layers]") {
+  for (int64_t m : {1, 3, 17}) {
+    for (int64_t n : {1, 5, 33}) {
+      const int64_t dh = 8, ld = 24;  // head occupies 8 of 24 columns
+      auto q = random_vec(static_cast<size_t>(m * ld), 1), k = random_vec(static_cast<size_t>(n * ld), 2),
+           v = random_vec(static_cast<size_t>(n * ld), 3);
+      // Offset table: bias(i, j) = table[(m−1) + j − i]... laid out so that row i starts at
+      // table + (m − 1) − i with stride −1, as T5's relative bias is.
+      auto table = random_vec(static_cast<size_t>(m + n), 4);
+      const float* bias0 = table.data() + (m - 1);
+      std::vector<float> scores(static_cast<size_t>(m * n)), out(static_cast<size_t>(m * ld), -7.0f);
+      sealsum::layers::attention_head(q.data() + 8, ld, m, k.data() + 8, ld, v.data() + 8, ld, n, dh, 0.5f, bias0, -1,
+                                      scores.data(), out.data() + 8, ld);
+      auto want = ref_attention(q.data() + 8, ld, m, k.data() + 8, ld, v.data() + 8, ld, n, dh, 0.5,
+                                [&](int64_t i, int64_t j) { return static_cast<double>(bias0[j - i]); });
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t c = 0; c < dh; ++c) {
+          CHECK(std::fabs(out[static_cast<size_t>(i * ld + 8 + c)] - want[static_cast<size_t>(i * dh + c)]) < 1e-5);
+        }
+        CHECK(out[static_cast<size_t>(i * ld)] == -7.0f);  // other heads' columns untouched
+      }
+    }
+  }
+}
+
+TEST_CASE("self_attention: multi-head with relative bias, identical for 1 and 2 threads", "[layers]") {
+  const int64_t L = 150, H = 3, dh = 16, w = H * dh;  // L > the 128-row block: exercises blocking
+  auto q = random_vec(static_cast<size_t>(L * w), 11), k = random_vec(static_cast<size_t>(L * w), 12),
+       v = random_vec(static_cast<size_t>(L * w), 13), rel = random_vec(static_cast<size_t>(H * (2 * L - 1)), 14);
+  std::vector<float> out1(static_cast<size_t>(L * w)), out2(static_cast<size_t>(L * w));
+  sealsum::kernels::ThreadPool p1(1), p2(2);
+  sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, 1.0f, rel.data(), out1.data(), w, &p1);
+  sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, 1.0f, rel.data(), out2.data(), w, &p2);
+  CHECK(out1 == out2);
+  for (int64_t h = 0; h < H; ++h) {
+    const float* table = rel.data() + h * (2 * L - 1);
+    auto want = ref_attention(q.data() + h * dh, w, L, k.data() + h * dh, w, v.data() + h * dh, w, L, dh, 1.0,
+                              [&](int64_t i, int64_t j) { return static_cast<double>(table[L - 1 + j - i]); });
+    double worst = 0;
+    for (int64_t i = 0; i < L; ++i) {
+      for (int64_t c = 0; c < dh; ++c) {
+        worst = std::max(worst, std::fabs(out1[static_cast<size_t>(i * w + h * dh + c)] - want[static_cast<size_t>(i * dh + c)]));
+      }
+    }
+    CHECK(worst < 1e-5);
+  }
+}
+
+namespace {
+
+// Writes a value identifying (row tag, layer, k/v, position, column) into the current position.
+float tag_value(int tag, int64_t layer, int kv, int64_t pos, int64_t c) {
+  return static_cast<float>(tag * 100000 + layer * 10000 + kv * 1000 + pos * 10 + c);
+}
+
+void write_step(KvCache& cache, const std::vector<int>& tags) {
+  cache.reserve_next();
+  const int64_t t = cache.length();
+  for (int64_t r = 0; r < cache.rows(); ++r) {
+    for (int64_t l = 0; l < 2; ++l) {
+      for (int64_t c = 0; c < cache.width(); ++c) {
+        cache.k(l, r)[t * cache.width() + c] = tag_value(tags[static_cast<size_t>(r)], l, 0, t, c);
+        cache.v(l, r)[t * cache.width() + c] = tag_value(tags[static_cast<size_t>(r)], l, 1, t, c);
+      }
+    }
+  }
+  cache.advance();
+}
+
+// Row r holds, at every position p, the tag history[r][p].
+void expect_rows(KvCache& cache, const std::vector<std::vector<int>>& history) {
+  REQUIRE(cache.rows() == static_cast<int64_t>(history.size()));
+  for (int64_t r = 0; r < cache.rows(); ++r) {
+    for (int64_t p = 0; p < cache.length(); ++p) {
+      for (int64_t l = 0; l < 2; ++l) {
+        for (int64_t c = 0; c < cache.width(); ++c) {
+          const int tag = history[static_cast<size_t>(r)][static_cast<size_t>(p)];
+          REQUIRE(cache.k(l, r)[p * cache.width() + c] == tag_value(tag, l, 0, p, c));
+          REQUIRE(cache.v(l, r)[p * cache.width() + c] == tag_value(tag, l, 1, p, c));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("KvCache: reorder follows rows, copies only forks, survives growth", "[layers]") {
+  KvCache cache(/*layers=*/2, /*width=*/3, /*capacity_hint=*/2);
+  std::vector<std::vector<int>> hist = {{}};
+  auto step = [&](std::vector<int> tags) {
+    write_step(cache, tags);
+    for (size_t r = 0; r < hist.size(); ++r) hist[r].push_back(tags[r]);
+  };
+  auto reorder = [&](std::vector<int32_t> src) {
+    REQUIRE(cache.reorder(src).is_ok());
+    std::vector<std::vector<int>> h;
+    for (int32_t s : src) h.push_back(hist[static_cast<size_t>(s)]);
+    hist = h;
+  };
+  step({1});
+  reorder({0, 0, 0, 0});  // fan out: the first keeps the slot, three copies
+  CHECK(cache.rows_copied() == 3);
+  step({2, 3, 4, 5});
+  expect_rows(cache, hist);
+  reorder({3, 1, 2, 0});  // a permutation: no copies
+  CHECK(cache.rows_copied() == 3);
+  step({6, 7, 8, 9});      // grows capacity 2 -> 4 (length 3)
+  reorder({1, 1, 2, 2});  // two forks: two copies into the dropped rows' slots
+  CHECK(cache.rows_copied() == 5);
+  step({10, 11, 12, 13});
+  step({14, 15, 16, 17});  // grows 4 -> 8
+  expect_rows(cache, hist);
+  reorder({2});
+  expect_rows(cache, hist);
+  CHECK(cache.length() == 5);
+}
+
+TEST_CASE("KvCache: reorder refuses bad source rows", "[layers]") {
+  KvCache cache(1, 4, 4);
+  write_step(cache, {1});
+  CHECK(cache.reorder(std::vector<int32_t>{}).code() == sealsum::Code::kInvalidArgument);
+  CHECK(cache.reorder(std::vector<int32_t>{1}).code() == sealsum::Code::kInvalidArgument);
+  CHECK(cache.reorder(std::vector<int32_t>{-1}).code() == sealsum::Code::kInvalidArgument);
+  CHECK(cache.rows() == 1);
+}
+
+TEST_CASE("Linear: fused parts equal separate linears; bias applied", "[layers]") {
+  const int64_t in = 37, m = 5;
+  auto a = random_vec(static_cast<size_t>(7 * in), 21), b = random_vec(static_cast<size_t>(9 * in), 22);
+  auto bb = random_vec(9, 23), x = random_vec(static_cast<size_t>(m * in), 24);
+  const Linear::Part parts[] = {{a.data(), 7, nullptr}, {b.data(), 9, bb.data()}};
+  Linear fused = Linear::fused(parts, in);
+  REQUIRE(fused.out_features() == 16);
+  std::vector<float> y(static_cast<size_t>(m * 16));
+  fused.forward(x.data(), m, y.data(), nullptr);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t o = 0; o < 16; ++o) {
+      const float* w = o < 7 ? a.data() + o * in : b.data() + (o - 7) * in;
+      double acc = o < 7 ? 0.0 : bb[static_cast<size_t>(o - 7)];
+      for (int64_t c = 0; c < in; ++c) acc += static_cast<double>(x[static_cast<size_t>(i * in + c)]) * w[c];
+      CHECK(std::fabs(y[static_cast<size_t>(i * 16 + o)] - acc) < 1e-4);
+    }
+  }
+}
+
+TEST_CASE("FeedForward: plain ReLU and gated gelu_new match the formulas", "[layers]") {
+  const int64_t d = 12, dff = 20, m = 3;
+  auto wi = random_vec(static_cast<size_t>(dff * d), 31), wi1 = random_vec(static_cast<size_t>(dff * d), 32),
+       wo = random_vec(static_cast<size_t>(d * dff), 33), x = random_vec(static_cast<size_t>(m * d), 34);
+  auto matvec = [](const float* w, const std::vector<double>& v, int64_t rows, int64_t cols) {
+    std::vector<double> r(static_cast<size_t>(rows), 0.0);
+    for (int64_t o = 0; o < rows; ++o)
+      for (int64_t c = 0; c < cols; ++c) r[static_cast<size_t>(o)] += static_cast<double>(w[o * cols + c]) * v[static_cast<size_t>(c)];
+    return r;
+  };
+  FeedForward plain = FeedForward::plain(Activation::kRelu, wi.data(), nullptr, wo.data(), nullptr, d, dff);
+  FeedForward gated = FeedForward::gated(Activation::kGeluNew, wi.data(), wi1.data(), wo.data(), d, dff);
+  for (const bool is_gated : {false, true}) {
+    const FeedForward& f = is_gated ? gated : plain;
+    std::vector<float> scratch(static_cast<size_t>(f.scratch_floats(m))), y(static_cast<size_t>(m * d));
+    f.forward(x.data(), m, y.data(), scratch.data(), nullptr);
+    for (int64_t i = 0; i < m; ++i) {
+      std::vector<double> xi(x.begin() + i * d, x.begin() + (i + 1) * d);
+      auto h = matvec(wi.data(), xi, dff, d);
+      auto up = matvec(wi1.data(), xi, dff, d);
+      for (int64_t j = 0; j < dff; ++j) {
+        double& g = h[static_cast<size_t>(j)];
+        if (is_gated) {
+          g = 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g))) * up[static_cast<size_t>(j)];
+        } else {
+          g = std::max(g, 0.0);
+        }
+      }
+      auto want = matvec(wo.data(), h, d, dff);
+      for (int64_t o = 0; o < d; ++o) CHECK(std::fabs(y[static_cast<size_t>(i * d + o)] - want[static_cast<size_t>(o)]) < 1e-4);
+    }
+  }
+}
+
+TEST_CASE("activation_from_name: known names, others refused", "[layers]") {
+  CHECK(*sealsum::layers::activation_from_name("relu") == Activation::kRelu);
+  CHECK(*sealsum::layers::activation_from_name("gelu") == Activation::kGelu);
+  CHECK(*sealsum::layers::activation_from_name("gelu_new") == Activation::kGeluNew);
+  auto bad = sealsum::layers::activation_from_name("swish");
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().code() == sealsum::Code::kUnimplemented);
+  CHECK(bad.status().message().find("swish") != std::string::npos);
+}

@@ -1,0 +1,409 @@
+// BART (e.g. distilbart-cnn, bart-large-cnn), matching Hugging Face transformers 4.36
+// modeling_bart.py (BartForConditionalGeneration) in float32.
+//
+// The architecture, as computed here (post-LN: the norm comes *after* each residual add):
+//   encoder: h = shared[ids] · embed_scale + pos[2 + i]      (learned positions, offset 2)
+//            h = LN_embedding(h)
+//            per layer: h = LN_attn(h + O(Attn(h)))
+//                       h = LN_final(h + fc2(act(fc1(h))))
+//   decoder: x = shared[token] · embed_scale + pos[2 + t]     (t: this step's position)
+//            x = LN_embedding(x)
+//            per layer: x = LN_self(x + O(Attn_causal(x)))
+//                       x = LN_cross(x + O(Attn(x, enc)))
+//                       x = LN_final(x + fc2(act(fc1(x))))
+//            logits = x · sharedᵀ + final_logits_bias        (lm_head tied to shared)
+// embed_scale = sqrt(d_model) if config.scale_embedding else 1. Attention: q = q_proj(x) ·
+// head_dim^-0.5 (after the bias, as HF does), every projection has a bias, no position bias.
+// LayerNorm eps 1e-5 (nn.LayerNorm's default; BART does not configure it). Activation: config
+// activation_function ("gelu" = exact erf GELU for BART checkpoints).
+//
+// Refused (with the config field named): model_type other than "bart" (mBART, Pegasus, ... differ
+// in normalisation), normalize_before (pre-LN), add_final_layer_norm, normalize_embedding false,
+// static_position_embeddings, add_bias_logits, activations we do not implement.
+//
+// Caches and thread safety as T5 (see t5.cpp and models/seq2seq.h).
+#include <cmath>
+#include <cstring>
+
+#include "engine/layers/attention.h"
+#include "engine/layers/feed_forward.h"
+#include "engine/layers/kv_cache.h"
+#include "engine/layers/linear.h"
+#include "engine/layers/norm.h"
+#include "engine/models/config_util.h"
+#include "engine/models/seq2seq.h"
+#include "engine/ops/ops.h"
+
+namespace sealsum::models {
+namespace {
+
+using json = nlohmann::json;
+using kernels::ThreadPool;
+
+constexpr int64_t kPositionOffset = 2;  // BartLearnedPositionalEmbedding.offset
+constexpr float kLayerNormEps = 1e-5f;
+
+struct BartConfig {
+  int64_t vocab = 0, d_model = 0, max_positions = 0;
+  int64_t enc_layers = 0, dec_layers = 0, enc_heads = 0, dec_heads = 0, enc_ffn = 0, dec_ffn = 0;
+  float embed_scale = 1.0f;
+  layers::Activation act = layers::Activation::kGelu;
+};
+
+Status refuse_if(const json& c, const std::string& field, bool refused_value, const std::string& why) {
+  auto v = config_bool(c, field, !refused_value);
+  if (!v.ok()) return v.status();
+  if (*v == refused_value) {
+    return unimplemented("model config: '" + field + "' = " + (refused_value ? "true" : "false") + " is not supported: " +
+                         why);
+  }
+  return Status::ok();
+}
+
+Result<BartConfig> parse_config(const json& c) {
+  BartConfig k;
+  constexpr int64_t kBig = 1 << 20;
+  SEALSUM_ASSIGN_OR_RETURN(std::string model_type, config_string(c, "model_type", std::string("bart")));
+  if (model_type != "bart") {
+    return unimplemented("model config: 'model_type' = '" + model_type +
+                         "' is not supported by the BART implementation (only 'bart')");
+  }
+  SEALSUM_RETURN_IF_ERROR(refuse_if(c, "normalize_before", true, "this engine implements post-LN BART only"));
+  SEALSUM_RETURN_IF_ERROR(refuse_if(c, "add_final_layer_norm", true, "this engine implements BART without final layer norms"));
+  SEALSUM_RETURN_IF_ERROR(refuse_if(c, "normalize_embedding", false, "BART needs layernorm_embedding"));
+  SEALSUM_RETURN_IF_ERROR(refuse_if(c, "static_position_embeddings", true, "only learned positions are implemented"));
+  SEALSUM_RETURN_IF_ERROR(refuse_if(c, "add_bias_logits", true, "only final_logits_bias is implemented"));
+  SEALSUM_ASSIGN_OR_RETURN(k.vocab, config_int(c, "vocab_size", std::nullopt, 1, 1 << 24));
+  SEALSUM_ASSIGN_OR_RETURN(k.d_model, config_int(c, "d_model", std::nullopt, 1, kBig));
+  SEALSUM_ASSIGN_OR_RETURN(k.max_positions, config_int(c, "max_position_embeddings", std::nullopt, 1, kBig));
+  SEALSUM_ASSIGN_OR_RETURN(k.enc_layers, config_int(c, "encoder_layers", std::nullopt, 1, 1024));
+  SEALSUM_ASSIGN_OR_RETURN(k.dec_layers, config_int(c, "decoder_layers", std::nullopt, 1, 1024));
+  SEALSUM_ASSIGN_OR_RETURN(k.enc_heads, config_int(c, "encoder_attention_heads", std::nullopt, 1, 4096));
+  SEALSUM_ASSIGN_OR_RETURN(k.dec_heads, config_int(c, "decoder_attention_heads", std::nullopt, 1, 4096));
+  SEALSUM_ASSIGN_OR_RETURN(k.enc_ffn, config_int(c, "encoder_ffn_dim", std::nullopt, 1, kBig));
+  SEALSUM_ASSIGN_OR_RETURN(k.dec_ffn, config_int(c, "decoder_ffn_dim", std::nullopt, 1, kBig));
+  if (k.d_model % k.enc_heads != 0 || k.d_model % k.dec_heads != 0) {
+    return invalid_argument("model config: 'd_model' must be divisible by encoder_attention_heads and "
+                            "decoder_attention_heads");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(bool scale, config_bool(c, "scale_embedding", false));
+  k.embed_scale = scale ? static_cast<float>(std::sqrt(static_cast<double>(k.d_model))) : 1.0f;
+  SEALSUM_ASSIGN_OR_RETURN(std::string act, config_string(c, "activation_function", std::string("gelu")));
+  auto a = layers::activation_from_name(act);
+  if (!a.ok()) return a.status().with_context("model config: field 'activation_function'");
+  k.act = *a;
+  return k;
+}
+
+float* scratch(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+struct EncoderLayer {
+  layers::Linear qkv, o;  // q part of qkv already includes its bias; scaled after the projection
+  layers::LayerNorm ln_attn, ln_final;
+  layers::FeedForward ff;
+};
+
+struct DecoderLayer {
+  layers::Linear qkv, o, cross_q, cross_kv, cross_o;
+  layers::LayerNorm ln_self, ln_cross, ln_final;
+  layers::FeedForward ff;
+};
+
+class BartModel;
+
+class BartSession final : public decoding::DecoderSession {
+ public:
+  BartSession(const BartModel& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool, int64_t capacity);
+  int64_t vocab_size() const override;
+  int64_t rows() const override { return cache_.rows(); }
+  Status step(std::span<const int32_t> tokens, float* logits) override;
+  Status reorder(std::span<const int32_t> src) override { return cache_.reorder(src); }
+
+ private:
+  const BartModel& m_;
+  std::shared_ptr<const EncoderOutput> enc_;
+  ThreadPool* pool_;
+  std::vector<std::vector<float>> cross_kv_;  // per layer [L_enc, 2·d]: k | v
+  layers::KvCache cache_;
+  std::vector<float> x_, qkv_, ctx_, tmp_, q_, ff_, scores_;
+};
+
+class BartModel final : public Seq2SeqModel {
+ public:
+  static Result<std::unique_ptr<Seq2SeqModel>> load(std::shared_ptr<const weights::ModelFile> file);
+
+  const ModelInfo& info() const override { return info_; }
+  Result<std::shared_ptr<const EncoderOutput>> encode(std::span<const int32_t> ids, ThreadPool* pool) const override;
+  Result<std::unique_ptr<decoding::DecoderSession>> start_session(std::shared_ptr<const EncoderOutput> enc,
+                                                                 ThreadPool* pool,
+                                                                 int64_t capacity_hint) const override;
+
+ private:
+  friend class BartSession;
+  Status build();
+  Status check_ids(std::span<const int32_t> ids, const char* what) const;
+  // out[d] = shared[id] · embed_scale + positions[position + 2]
+  void embed_one(int32_t id, const float* positions, int64_t position, float* out) const {
+    const int64_t d = cfg_.d_model;
+    std::memcpy(out, shared_ + static_cast<int64_t>(id) * d, static_cast<size_t>(d) * sizeof(float));
+    if (cfg_.embed_scale != 1.0f) ops::scale(out, cfg_.embed_scale, d);
+    ops::add(out, positions + (position + kPositionOffset) * d, d);
+  }
+  static void scale_q(float* qkv, int64_t rows, int64_t ld, int64_t width, float s) {
+    for (int64_t r = 0; r < rows; ++r) ops::scale(qkv + r * ld, s, width);
+  }
+
+  std::shared_ptr<const weights::ModelFile> file_;
+  BartConfig cfg_;
+  ModelInfo info_;
+  const float* shared_ = nullptr;                      // [vocab, d], in file_
+  const float* enc_pos_ = nullptr, *dec_pos_ = nullptr;  // [max_positions + 2, d], in file_
+  layers::LayerNorm enc_ln_embed_, dec_ln_embed_;
+  std::vector<EncoderLayer> enc_;
+  std::vector<DecoderLayer> dec_;
+  layers::Linear lm_head_;  // with final_logits_bias as its bias
+};
+
+Result<std::unique_ptr<Seq2SeqModel>> BartModel::load(std::shared_ptr<const weights::ModelFile> file) {
+  auto model = std::make_unique<BartModel>();
+  model->file_ = std::move(file);
+  SEALSUM_ASSIGN_OR_RETURN(model->cfg_, parse_config(model->file_->config()));
+  SEALSUM_RETURN_IF_ERROR(model->build());
+  return std::unique_ptr<Seq2SeqModel>(std::move(model));
+}
+
+Status BartModel::build() {
+  const weights::ModelFile& f = *file_;
+  const BartConfig& c = cfg_;
+  const int64_t d = c.d_model;
+  auto get = [&](const std::string& name, std::vector<int64_t> shape) { return tensor_f32(f, name, shape); };
+  auto norm = [&](const std::string& p) -> Result<layers::LayerNorm> {
+    SEALSUM_ASSIGN_OR_RETURN(const float* w, get(p + ".weight", {d}));
+    SEALSUM_ASSIGN_OR_RETURN(const float* b, get(p + ".bias", {d}));
+    return layers::LayerNorm(w, b, d, kLayerNormEps);
+  };
+  struct Proj {
+    const float* w;
+    const float* b;
+  };
+  auto proj = [&](const std::string& p) -> Result<Proj> {
+    SEALSUM_ASSIGN_OR_RETURN(const float* w, get(p + ".weight", {d, d}));
+    SEALSUM_ASSIGN_OR_RETURN(const float* b, get(p + ".bias", {d}));
+    return Proj{w, b};
+  };
+  auto ffn = [&](const std::string& p, int64_t dff) -> Result<layers::FeedForward> {
+    SEALSUM_ASSIGN_OR_RETURN(const float* w1, get(p + "fc1.weight", {dff, d}));
+    SEALSUM_ASSIGN_OR_RETURN(const float* b1, get(p + "fc1.bias", {dff}));
+    SEALSUM_ASSIGN_OR_RETURN(const float* w2, get(p + "fc2.weight", {d, dff}));
+    SEALSUM_ASSIGN_OR_RETURN(const float* b2, get(p + "fc2.bias", {d}));
+    return layers::FeedForward::plain(c.act, w1, b1, w2, b2, d, dff);
+  };
+  auto qkv = [&](const std::string& p) -> Result<layers::Linear> {
+    SEALSUM_ASSIGN_OR_RETURN(Proj q, proj(p + "q_proj"));
+    SEALSUM_ASSIGN_OR_RETURN(Proj k, proj(p + "k_proj"));
+    SEALSUM_ASSIGN_OR_RETURN(Proj v, proj(p + "v_proj"));
+    const layers::Linear::Part parts[] = {{q.w, d, q.b}, {k.w, d, k.b}, {v.w, d, v.b}};
+    return layers::Linear::fused(parts, d);
+  };
+  auto out = [&](const std::string& p) -> Result<layers::Linear> {
+    SEALSUM_ASSIGN_OR_RETURN(Proj o, proj(p + "out_proj"));
+    return layers::Linear(o.w, d, d, o.b);
+  };
+
+  SEALSUM_ASSIGN_OR_RETURN(shared_, get("model.shared.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(enc_pos_, get("model.encoder.embed_positions.weight", {c.max_positions + kPositionOffset, d}));
+  SEALSUM_ASSIGN_OR_RETURN(dec_pos_, get("model.decoder.embed_positions.weight", {c.max_positions + kPositionOffset, d}));
+  SEALSUM_ASSIGN_OR_RETURN(enc_ln_embed_, norm("model.encoder.layernorm_embedding"));
+  SEALSUM_ASSIGN_OR_RETURN(dec_ln_embed_, norm("model.decoder.layernorm_embedding"));
+  for (int64_t i = 0; i < c.enc_layers; ++i) {
+    const std::string p = "model.encoder.layers." + std::to_string(i) + ".";
+    EncoderLayer l;
+    SEALSUM_ASSIGN_OR_RETURN(l.qkv, qkv(p + "self_attn."));
+    SEALSUM_ASSIGN_OR_RETURN(l.o, out(p + "self_attn."));
+    SEALSUM_ASSIGN_OR_RETURN(l.ln_attn, norm(p + "self_attn_layer_norm"));
+    SEALSUM_ASSIGN_OR_RETURN(l.ff, ffn(p, c.enc_ffn));
+    SEALSUM_ASSIGN_OR_RETURN(l.ln_final, norm(p + "final_layer_norm"));
+    enc_.push_back(std::move(l));
+  }
+  for (int64_t i = 0; i < c.dec_layers; ++i) {
+    const std::string p = "model.decoder.layers." + std::to_string(i) + ".";
+    DecoderLayer l;
+    SEALSUM_ASSIGN_OR_RETURN(l.qkv, qkv(p + "self_attn."));
+    SEALSUM_ASSIGN_OR_RETURN(l.o, out(p + "self_attn."));
+    SEALSUM_ASSIGN_OR_RETURN(l.ln_self, norm(p + "self_attn_layer_norm"));
+    SEALSUM_ASSIGN_OR_RETURN(Proj q, proj(p + "encoder_attn.q_proj"));
+    SEALSUM_ASSIGN_OR_RETURN(Proj k, proj(p + "encoder_attn.k_proj"));
+    SEALSUM_ASSIGN_OR_RETURN(Proj v, proj(p + "encoder_attn.v_proj"));
+    l.cross_q = layers::Linear(q.w, d, d, q.b);
+    const layers::Linear::Part kv[] = {{k.w, d, k.b}, {v.w, d, v.b}};
+    l.cross_kv = layers::Linear::fused(kv, d);
+    SEALSUM_ASSIGN_OR_RETURN(l.cross_o, out(p + "encoder_attn."));
+    SEALSUM_ASSIGN_OR_RETURN(l.ln_cross, norm(p + "encoder_attn_layer_norm"));
+    SEALSUM_ASSIGN_OR_RETURN(l.ff, ffn(p, c.dec_ffn));
+    SEALSUM_ASSIGN_OR_RETURN(l.ln_final, norm(p + "final_layer_norm"));
+    dec_.push_back(std::move(l));
+  }
+  SEALSUM_ASSIGN_OR_RETURN(const float* head, get("lm_head.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(const float* flb, get("final_logits_bias", {1, c.vocab}));
+  lm_head_ = layers::Linear(head, c.vocab, d, flb);
+
+  info_.architecture = "bart";
+  info_.d_model = d;
+  info_.vocab_size = c.vocab;
+  info_.max_input_tokens = c.max_positions;
+  info_.encoder_layers = c.enc_layers;
+  info_.decoder_layers = c.dec_layers;
+  return Status::ok();
+}
+
+Status BartModel::check_ids(std::span<const int32_t> ids, const char* what) const {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= cfg_.vocab) {
+      return invalid_argument(std::string(what) + " id " + std::to_string(ids[i]) + " at position " +
+                              std::to_string(i) + " is outside the vocabulary 0.." + std::to_string(cfg_.vocab - 1));
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const int32_t> ids, ThreadPool* pool) const {
+  const int64_t L = static_cast<int64_t>(ids.size());
+  if (L == 0) return invalid_argument("encode: the input has no tokens");
+  if (L > info_.max_input_tokens) {
+    return invalid_argument("encode: " + std::to_string(L) + " input tokens exceed max_position_embeddings = " +
+                            std::to_string(info_.max_input_tokens) + "; truncate the input");
+  }
+  SEALSUM_RETURN_IF_ERROR(check_ids(ids, "input"));
+  const BartConfig& c = cfg_;
+  const int64_t d = c.d_model, H = c.enc_heads, dh = d / H;
+  const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
+
+  auto out = std::make_shared<EncoderOutput>();
+  out->length = L;
+  out->d_model = d;
+  out->hidden.resize(static_cast<size_t>(L * d));
+  float* h = out->hidden.data();
+  for (int64_t i = 0; i < L; ++i) embed_one(ids[static_cast<size_t>(i)], enc_pos_, i, h + i * d);
+  enc_ln_embed_.forward(h, L, h);
+
+  std::vector<float> tmp(static_cast<size_t>(L * d)), qkv(static_cast<size_t>(L * 3 * d)), ctx(static_cast<size_t>(L * d));
+  std::vector<float> ff(static_cast<size_t>(enc_.empty() ? 0 : enc_[0].ff.scratch_floats(L)));
+  for (const EncoderLayer& l : enc_) {
+    l.qkv.forward(h, L, qkv.data(), pool);
+    scale_q(qkv.data(), L, 3 * d, d, scaling);
+    layers::self_attention(qkv.data(), 3 * d, qkv.data() + d, 3 * d, qkv.data() + 2 * d, 3 * d, L, H, dh, 1.0f,
+                           nullptr, ctx.data(), d, pool);
+    l.o.forward(ctx.data(), L, tmp.data(), pool);
+    ops::add(h, tmp.data(), L * d);
+    l.ln_attn.forward(h, L, h);
+    l.ff.forward(h, L, tmp.data(), ff.data(), pool);
+    ops::add(h, tmp.data(), L * d);
+    l.ln_final.forward(h, L, h);
+  }
+  return std::shared_ptr<const EncoderOutput>(std::move(out));
+}
+
+Result<std::unique_ptr<decoding::DecoderSession>> BartModel::start_session(std::shared_ptr<const EncoderOutput> enc,
+                                                                          ThreadPool* pool,
+                                                                          int64_t capacity_hint) const {
+  if (enc == nullptr || enc->length <= 0 || enc->d_model != cfg_.d_model ||
+      static_cast<int64_t>(enc->hidden.size()) != enc->length * enc->d_model) {
+    return invalid_argument("start_session: the encoder output does not come from this model");
+  }
+  return std::unique_ptr<decoding::DecoderSession>(
+      std::make_unique<BartSession>(*this, std::move(enc), pool, capacity_hint));
+}
+
+BartSession::BartSession(const BartModel& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool,
+                         int64_t capacity)
+    : m_(model), enc_(std::move(enc)), pool_(pool), cache_(model.cfg_.dec_layers, model.cfg_.d_model, capacity) {
+  const int64_t L = enc_->length, d = m_.cfg_.d_model;
+  cross_kv_.resize(m_.dec_.size());
+  for (size_t l = 0; l < m_.dec_.size(); ++l) {
+    cross_kv_[l].resize(static_cast<size_t>(L * 2 * d));
+    m_.dec_[l].cross_kv.forward(enc_->hidden.data(), L, cross_kv_[l].data(), pool_);
+  }
+}
+
+int64_t BartSession::vocab_size() const { return m_.cfg_.vocab; }
+
+Status BartSession::step(std::span<const int32_t> tokens, float* logits) {
+  const BartConfig& c = m_.cfg_;
+  const int64_t R = rows();
+  if (static_cast<int64_t>(tokens.size()) != R) {
+    return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
+                            " rows");
+  }
+  SEALSUM_RETURN_IF_ERROR(m_.check_ids(tokens, "decoder"));
+  if (cache_.length() >= c.max_positions) {
+    return invalid_argument("step: the decoder reached max_position_embeddings = " + std::to_string(c.max_positions) +
+                            " positions; lower max_length");
+  }
+  const int64_t d = c.d_model, H = c.dec_heads, dh = d / H, Lenc = enc_->length;
+  const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
+
+  cache_.reserve_next();
+  const int64_t t = cache_.length();
+  const int64_t n_keys = t + 1;
+  float* x = scratch(x_, R * d);
+  float* qkv = scratch(qkv_, R * 3 * d);
+  float* ctx = scratch(ctx_, R * d);
+  float* tmp = scratch(tmp_, R * d);
+  float* q = scratch(q_, R * d);
+  float* ff = scratch(ff_, m_.dec_[0].ff.scratch_floats(R));
+  float* scores = scratch(scores_, std::max(n_keys, R * Lenc));
+
+  // Every row is at position t (one token per step: HF's past_key_values_length).
+  for (int64_t r = 0; r < R; ++r) m_.embed_one(tokens[static_cast<size_t>(r)], m_.dec_pos_, t, x + r * d);
+  m_.dec_ln_embed_.forward(x, R, x);
+
+  for (size_t l = 0; l < m_.dec_.size(); ++l) {
+    const DecoderLayer& blk = m_.dec_[l];
+    const int64_t layer = static_cast<int64_t>(l);
+    blk.qkv.forward(x, R, qkv, pool_);
+    BartModel::scale_q(qkv, R, 3 * d, d, scaling);
+    for (int64_t r = 0; r < R; ++r) {
+      const float* row = qkv + r * 3 * d;
+      float* K = cache_.k(layer, r);
+      float* V = cache_.v(layer, r);
+      std::memcpy(K + t * d, row + d, static_cast<size_t>(d) * sizeof(float));
+      std::memcpy(V + t * d, row + 2 * d, static_cast<size_t>(d) * sizeof(float));
+      for (int64_t hd = 0; hd < H; ++hd) {
+        layers::attention_head(row + hd * dh, 3 * d, 1, K + hd * dh, d, V + hd * dh, d, n_keys, dh, 1.0f, nullptr, 0,
+                               scores, ctx + r * d + hd * dh, d);
+      }
+    }
+    blk.o.forward(ctx, R, tmp, pool_);
+    ops::add(x, tmp, R * d);
+    blk.ln_self.forward(x, R, x);
+
+    blk.cross_q.forward(x, R, q, pool_);
+    BartModel::scale_q(q, R, d, d, scaling);
+    const float* kv = cross_kv_[l].data();
+    for (int64_t hd = 0; hd < H; ++hd) {
+      layers::attention_head(q + hd * dh, d, R, kv + hd * dh, 2 * d, kv + d + hd * dh, 2 * d, Lenc, dh, 1.0f, nullptr,
+                             0, scores, ctx + hd * dh, d);
+    }
+    blk.cross_o.forward(ctx, R, tmp, pool_);
+    ops::add(x, tmp, R * d);
+    blk.ln_cross.forward(x, R, x);
+
+    blk.ff.forward(x, R, tmp, ff, pool_);
+    ops::add(x, tmp, R * d);
+    blk.ln_final.forward(x, R, x);
+  }
+  cache_.advance();
+  m_.lm_head_.forward(x, R, logits, pool_);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Seq2SeqModel>> load_bart(std::shared_ptr<const weights::ModelFile> file) {
+  return BartModel::load(std::move(file));
+}
+
+}  // namespace sealsum::models

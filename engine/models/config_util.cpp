@@ -1,0 +1,85 @@
+#include "engine/models/config_util.h"
+
+#include <cmath>
+
+namespace sealsum::models {
+
+namespace {
+
+const nlohmann::json* field_of(const nlohmann::json& config, const std::string& field) {
+  if (!config.is_object()) return nullptr;
+  auto it = config.find(field);
+  if (it == config.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+Status missing(const std::string& field) {
+  return invalid_argument("model config: required field '" + field + "' is missing; is the config.json complete?");
+}
+
+}  // namespace
+
+Result<int64_t> config_int(const nlohmann::json& config, const std::string& field, std::optional<int64_t> fallback,
+                           int64_t min, int64_t max) {
+  const nlohmann::json* v = field_of(config, field);
+  if (v == nullptr) {
+    if (!fallback) return missing(field);
+    return *fallback;
+  }
+  if (!v->is_number_integer()) {
+    return invalid_argument("model config: field '" + field + "' must be an integer, found " + v->type_name());
+  }
+  const int64_t x = v->get<int64_t>();
+  if (x < min || x > max) {
+    return invalid_argument("model config: field '" + field + "' = " + std::to_string(x) + " is outside " +
+                            std::to_string(min) + ".." + std::to_string(max));
+  }
+  return x;
+}
+
+Result<double> config_number(const nlohmann::json& config, const std::string& field, std::optional<double> fallback) {
+  const nlohmann::json* v = field_of(config, field);
+  if (v == nullptr) {
+    if (!fallback) return missing(field);
+    return *fallback;
+  }
+  if (!v->is_number()) {
+    return invalid_argument("model config: field '" + field + "' must be a number, found " + v->type_name());
+  }
+  const double x = v->get<double>();
+  if (!std::isfinite(x)) return invalid_argument("model config: field '" + field + "' is not finite");
+  return x;
+}
+
+Result<bool> config_bool(const nlohmann::json& config, const std::string& field, std::optional<bool> fallback) {
+  const nlohmann::json* v = field_of(config, field);
+  if (v == nullptr) {
+    if (!fallback) return missing(field);
+    return *fallback;
+  }
+  if (!v->is_boolean()) {
+    return invalid_argument("model config: field '" + field + "' must be true or false, found " + v->type_name());
+  }
+  return v->get<bool>();
+}
+
+Result<std::string> config_string(const nlohmann::json& config, const std::string& field,
+                                  std::optional<std::string> fallback) {
+  const nlohmann::json* v = field_of(config, field);
+  if (v == nullptr) {
+    if (!fallback) return missing(field);
+    return *fallback;
+  }
+  if (!v->is_string()) {
+    return invalid_argument("model config: field '" + field + "' must be a string, found " + v->type_name());
+  }
+  return v->get<std::string>();
+}
+
+Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
+                                const std::vector<int64_t>& shape) {
+  SEALSUM_ASSIGN_OR_RETURN(const weights::TensorView* t, file.get(name, weights::DType::kF32, shape));
+  return t->f32();
+}
+
+}  // namespace sealsum::models

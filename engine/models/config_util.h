@@ -1,0 +1,32 @@
+// Reading a Hugging Face config.json and a model file's tensors with every value checked.
+//
+// Every failure names the config field or tensor, what was found and what was expected, so a user
+// can tell a corrupt file from an unsupported model. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "weights/model_file.h"
+
+namespace sealsum::models {
+
+// An integer field in [min, max]; `fallback` when absent or null (nullopt: the field is required).
+Result<int64_t> config_int(const nlohmann::json& config, const std::string& field, std::optional<int64_t> fallback,
+                           int64_t min, int64_t max);
+// A number field, finite; `fallback` as above.
+Result<double> config_number(const nlohmann::json& config, const std::string& field, std::optional<double> fallback);
+Result<bool> config_bool(const nlohmann::json& config, const std::string& field, std::optional<bool> fallback);
+Result<std::string> config_string(const nlohmann::json& config, const std::string& field,
+                                  std::optional<std::string> fallback);
+
+// The float32 tensor `name` with exactly `shape` (aliases resolved), or the ModelFile's error.
+Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
+                                const std::vector<int64_t>& shape);
+
+}  // namespace sealsum::models

@@ -1,0 +1,104 @@
+// `sealsum summarize --model MODEL [--input FILE|-] [generation flags] [--threads N] [--json]`
+//
+// Reads the document (a file, or stdin for `-` / no --input), summarizes it with the model's
+// summarization defaults (config, generation config, task_specific_params.summarization, e.g. T5's
+// "summarize: " prefix and beam settings) overridden by the flags given, and prints the summary.
+// --json prints {"summary", "ids", "score", "truncated", "timings": {...}} instead.
+// MODEL may be sealed: add --key KEYFILE or --kbs URL (tools/cli/model_loading.h).
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "tools/cli/command.h"
+#include "tools/cli/generation_flags.h"
+#include "tools/cli/model_loading.h"
+
+namespace {
+
+using sealsum::Status;
+using json = nlohmann::json;
+
+constexpr size_t kMaxDocumentBytes = 16u << 20;  // far above 1024 tokens of text
+
+sealsum::Result<std::string> read_document(const std::string& path) {
+  std::string text;
+  auto read_all = [&](std::istream& in) -> Status {
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      text.append(buf, static_cast<size_t>(in.gcount()));
+      if (text.size() > kMaxDocumentBytes) {
+        return sealsum::resource_exhausted("the input is larger than 16 MiB; summarize a shorter document");
+      }
+    }
+    if (in.bad()) return sealsum::data_loss("error reading the input");
+    return Status::ok();
+  };
+  if (path == "-") {
+    SEALSUM_RETURN_IF_ERROR(read_all(std::cin));
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return sealsum::not_found("cannot open input file '" + path + "'");
+    SEALSUM_RETURN_IF_ERROR(read_all(in));
+  }
+  return text;
+}
+
+int usage_error(const sealsum::cli::Args& args, const Status& st) {
+  std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
+  return 2;
+}
+
+int run_summarize(const std::vector<std::string>& argv) {
+  sealsum::cli::Args args("summarize", "--model MODEL [--input FILE|-] [generation flags]");
+  sealsum::cli::add_model_flags(args);  // --model, and --key / --kbs for a sealed model
+  args.option("input", "FILE", "document to summarize; - or absent: stdin")
+      .option("threads", "N", "compute threads (default 0 = one per available CPU)")
+      .flag("json", "print {summary, ids, score, truncated, timings} as JSON");
+  sealsum::cli::add_generation_flags(args);
+  if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
+  auto threads = args.get_int("threads", 0, 256);
+  if (!threads.ok()) return usage_error(args, threads.status());
+
+  sealsum::engine::EngineOptions opts;
+  opts.threads = static_cast<int>(threads->value_or(0));
+  auto engine = sealsum::cli::load_engine_for_cli(args, opts);
+  if (!engine.ok()) return sealsum::cli::fail("summarize", engine.status());
+  sealsum::decoding::GenerationParams params = (*engine)->default_params();
+  if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) return usage_error(args, st);
+  auto text = read_document(args.get_or("input", "-"));
+  if (!text.ok()) return sealsum::cli::fail("summarize", text.status());
+  auto s = (*engine)->summarize(*text, params);
+  if (!s.ok()) return sealsum::cli::fail("summarize", s.status());
+  if (args.has("json")) {
+    const auto& t = s->timings;
+    json out = {{"summary", s->text},
+                {"ids", s->ids},
+                {"score", s->score},
+                {"truncated", s->truncated},
+                {"timings",
+                 {{"tokenize_ms", t.tokenize_ms},
+                  {"encode_ms", t.encode_ms},
+                  {"decode_ms", t.decode_ms},
+                  {"detokenize_ms", t.detokenize_ms},
+                  {"total_ms", t.total_ms},
+                  {"input_tokens", t.input_tokens},
+                  {"generated_tokens", t.generated_tokens},
+                  {"decoder_steps", t.decoder_steps}}}};
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << s->text << "\n";
+  }
+  std::cout.flush();
+  if (!std::cout) return sealsum::cli::fail("summarize", sealsum::unavailable("cannot write to stdout"));
+  return 0;
+}
+
+}  // namespace
+
+SEALSUM_COMMAND("summarize", "summarize a document with a T5 or BART model", run_summarize);
