@@ -176,7 +176,7 @@ TEST_CASE("bpe model: the word cache is bounded and does not change results", "[
   }
   CHECK(small->cache_size() == 2);
   CHECK(none->cache_size() == 0);
-  auto big = build(v, {{"a", "b"}});
+  auto big = build(v, {{"a", "b"}}, bpe::BpeOptions{.cache_capacity = 16});
   std::vector<int32_t> ids;
   big->encode_word(std::string(bpe::BpeModel::kMaxCachedWordBytes, 'a'), ids);
   CHECK(big->cache_size() == 0);  // long words are never cached

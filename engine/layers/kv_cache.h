@@ -27,6 +27,7 @@ class KvCache {
 
   int64_t rows() const { return static_cast<int64_t>(row_slot_.size()); }
   int64_t length() const { return length_; }  // positions stored in every row
+  int64_t layers() const { return layers_; }
   int64_t width() const { return width_; }
 
   // Makes room for position length() (the one the current step writes). Call once per step, before

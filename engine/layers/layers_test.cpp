@@ -113,7 +113,7 @@ void write_step(KvCache& cache, const std::vector<int>& tags) {
   cache.reserve_next();
   const int64_t t = cache.length();
   for (int64_t r = 0; r < cache.rows(); ++r) {
-    for (int64_t l = 0; l < 2; ++l) {
+    for (int64_t l = 0; l < cache.layers(); ++l) {
       for (int64_t c = 0; c < cache.width(); ++c) {
         cache.k(l, r)[t * cache.width() + c] = tag_value(tags[static_cast<size_t>(r)], l, 0, t, c);
         cache.v(l, r)[t * cache.width() + c] = tag_value(tags[static_cast<size_t>(r)], l, 1, t, c);
@@ -128,7 +128,7 @@ void expect_rows(KvCache& cache, const std::vector<std::vector<int>>& history) {
   REQUIRE(cache.rows() == static_cast<int64_t>(history.size()));
   for (int64_t r = 0; r < cache.rows(); ++r) {
     for (int64_t p = 0; p < cache.length(); ++p) {
-      for (int64_t l = 0; l < 2; ++l) {
+      for (int64_t l = 0; l < cache.layers(); ++l) {
         for (int64_t c = 0; c < cache.width(); ++c) {
           const int tag = history[static_cast<size_t>(r)][static_cast<size_t>(p)];
           REQUIRE(cache.k(l, r)[p * cache.width() + c] == tag_value(tag, l, 0, p, c));
