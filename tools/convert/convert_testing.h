@@ -11,11 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/fixtures.h"
 #include "tools/convert/zip_reader.h"
 
 namespace sealsum::convert::testing {
 
 using Bytes = std::vector<uint8_t>;
+
+// A fixture file's bytes (throws when the fixtures are missing, as common/fixtures.h does).
+inline Bytes fixture_bytes(const std::string& rel) {
+  const std::string s = ::sealsum::read_fixture(rel);
+  return Bytes(s.begin(), s.end());
+}
 
 inline void put(Bytes& b, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) b.push_back(uint8_t(v >> (8 * i)));

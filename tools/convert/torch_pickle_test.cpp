@@ -15,11 +15,6 @@ using namespace sealsum::convert::testing;
 
 namespace {
 
-Bytes fixture_bytes(const std::string& rel) {
-  const std::string s = read_fixture(rel);
-  return Bytes(s.begin(), s.end());
-}
-
 Bytes t5_bin() { return fixture_bytes("models/tiny-random-t5/pytorch_model.bin"); }
 
 Bytes data_pkl(const Bytes& zip) {
