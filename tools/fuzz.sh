@@ -172,7 +172,9 @@ done
 elapsed=$(( $(date +%s) - start ))
 if [ $failed -eq 0 ]; then
   echo "fuzz: OK: ${#targets[@]} targets, $total_runs runs, ${secs}s each; build ${build_secs}s, total ${elapsed}s"
+  echo "fuzz: ${#targets[@]} passed, 0 failed"
   exit 0
 fi
 echo "fuzz: FAILED: $failed of ${#targets[@]} targets ($build_failed did not build); $total_runs runs; build ${build_secs}s, total ${elapsed}s"
+echo "fuzz: $(( ${#targets[@]} - failed )) passed, $failed failed"
 exit 1
