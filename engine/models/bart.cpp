@@ -144,7 +144,6 @@ class BartModel final : public Seq2SeqModel {
  private:
   friend class BartSession;
   Status build();
-  Status check_ids(std::span<const int32_t> ids, const char* what) const;
   // out[d] = shared[id] · embed_scale + positions[position + 2]
   void embed_one(int32_t id, const float* positions, int64_t position, float* out) const {
     const int64_t d = cfg_.d_model;
@@ -259,16 +258,6 @@ Status BartModel::build() {
   return Status::ok();
 }
 
-Status BartModel::check_ids(std::span<const int32_t> ids, const char* what) const {
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= cfg_.vocab) {
-      return invalid_argument(std::string(what) + " id " + std::to_string(ids[i]) + " at position " +
-                              std::to_string(i) + " is outside the vocabulary 0.." + std::to_string(cfg_.vocab - 1));
-    }
-  }
-  return Status::ok();
-}
-
 Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const int32_t> ids, ThreadPool* pool) const {
   const int64_t L = static_cast<int64_t>(ids.size());
   if (L == 0) return invalid_argument("encode: the input has no tokens");
@@ -276,7 +265,7 @@ Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const i
     return invalid_argument("encode: " + std::to_string(L) + " input tokens exceed max_position_embeddings = " +
                             std::to_string(info_.max_input_tokens) + "; truncate the input");
   }
-  SEALSUM_RETURN_IF_ERROR(check_ids(ids, "input"));
+  SEALSUM_RETURN_IF_ERROR(check_token_ids(ids, cfg_.vocab, "input"));
   const BartConfig& c = cfg_;
   const int64_t d = c.d_model, H = c.enc_heads, dh = d / H;
   const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
@@ -337,7 +326,7 @@ Status BartSession::step(std::span<const int32_t> tokens, float* logits) {
     return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
                             " rows");
   }
-  SEALSUM_RETURN_IF_ERROR(m_.check_ids(tokens, "decoder"));
+  SEALSUM_RETURN_IF_ERROR(check_token_ids(tokens, m_.cfg_.vocab, "decoder"));
   if (cache_.length() >= c.max_positions) {
     return invalid_argument("step: the decoder reached max_position_embeddings = " + std::to_string(c.max_positions) +
                             " positions; lower max_length");

@@ -82,4 +82,14 @@ Result<const float*> tensor_f32(const weights::ModelFile& file, const std::strin
   return t->f32();
 }
 
+Status check_token_ids(std::span<const int32_t> ids, int64_t vocab, const char* what) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      return invalid_argument(std::string(what) + " id " + std::to_string(ids[i]) + " at position " +
+                              std::to_string(i) + " is outside the vocabulary 0.." + std::to_string(vocab - 1));
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace sealsum::models

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,9 @@ Result<std::string> config_string(const nlohmann::json& config, const std::strin
 // The float32 tensor `name` with exactly `shape` (aliases resolved), or the ModelFile's error.
 Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
                                 const std::vector<int64_t>& shape);
+
+// Every id in [0, vocab); otherwise kInvalidArgument naming `what` ("input", "decoder"), the id
+// and its position.
+Status check_token_ids(std::span<const int32_t> ids, int64_t vocab, const char* what);
 
 }  // namespace sealsum::models

@@ -176,7 +176,6 @@ class T5Model final : public Seq2SeqModel {
  private:
   friend class T5Session;
   Status build();
-  Status check_ids(std::span<const int32_t> ids, const char* what) const;
   void embed(std::span<const int32_t> ids, float* out) const {
     for (size_t i = 0; i < ids.size(); ++i) {
       std::memcpy(out + static_cast<int64_t>(i) * cfg_.d_model, shared_ + static_cast<int64_t>(ids[i]) * cfg_.d_model,
@@ -288,16 +287,6 @@ Status T5Model::build() {
   return Status::ok();
 }
 
-Status T5Model::check_ids(std::span<const int32_t> ids, const char* what) const {
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= cfg_.vocab) {
-      return invalid_argument(std::string(what) + " id " + std::to_string(ids[i]) + " at position " +
-                              std::to_string(i) + " is outside the vocabulary 0.." + std::to_string(cfg_.vocab - 1));
-    }
-  }
-  return Status::ok();
-}
-
 Result<std::shared_ptr<const EncoderOutput>> T5Model::encode(std::span<const int32_t> ids, ThreadPool* pool) const {
   const int64_t L = static_cast<int64_t>(ids.size());
   if (L == 0) return invalid_argument("encode: the input has no tokens");
@@ -305,7 +294,7 @@ Result<std::shared_ptr<const EncoderOutput>> T5Model::encode(std::span<const int
     return invalid_argument("encode: " + std::to_string(L) + " input tokens exceed the limit of " +
                             std::to_string(info_.max_input_tokens) + "; truncate the input");
   }
-  SEALSUM_RETURN_IF_ERROR(check_ids(ids, "input"));
+  SEALSUM_RETURN_IF_ERROR(check_token_ids(ids, cfg_.vocab, "input"));
   const T5Config& c = cfg_;
   const int64_t d = c.d_model, inner = c.inner(), H = c.heads;
 
@@ -373,7 +362,7 @@ Status T5Session::step(std::span<const int32_t> tokens, float* logits) {
     return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
                             " rows");
   }
-  SEALSUM_RETURN_IF_ERROR(m_.check_ids(tokens, "decoder"));
+  SEALSUM_RETURN_IF_ERROR(check_token_ids(tokens, m_.cfg_.vocab, "decoder"));
   const int64_t d = c.d_model, inner = c.inner(), H = c.heads, dk = c.d_kv;
   const int64_t Lenc = enc_->length;
 
