@@ -188,61 +188,82 @@ Result<SealingKey> parse_key_file(std::span<const uint8_t> bytes) {
   return SealingKey::from_bytes(raw.span(), std::move(kid_text));
 }
 
-Result<SealingKey> load_key_file(const std::filesystem::path& path) {
-  const std::string name = path.string();
+Result<SecretBuffer> read_secret_file(const std::filesystem::path& path, size_t max_bytes, std::string_view what) {
+  const std::string name = std::string(what) + " " + path.string();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return not_found("key file " + name + " does not exist");
-    return invalid_argument("cannot open key file " + name + ": " + std::strerror(errno));
+    if (errno == ENOENT) return not_found(name + " does not exist");
+    return invalid_argument("cannot open " + name + ": " + std::strerror(errno));
   }
   struct FdCloser { int fd; ~FdCloser() { ::close(fd); } } closer{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return invalid_argument("cannot stat key file " + name + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return invalid_argument("key file " + name + " is not a regular file");
+  if (::fstat(fd, &st) != 0) return invalid_argument("cannot stat " + name + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return invalid_argument(name + " is not a regular file");
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return permission_denied("key file " + name + " has mode " + mode +
-                             " and is accessible to group or others; run: chmod 600 " + name);
+    return permission_denied(name + " has mode " + mode + " and is accessible to group or others; run: chmod 600 " +
+                             path.string());
   }
-  if (st.st_size > static_cast<off_t>(kMaxKeyFileSize)) {
-    return invalid_argument("key file " + name + " is larger than 4096 bytes; it is not a sealsum key file");
-  }
-  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer buf, SecretBuffer::allocate(kMaxKeyFileSize + 1, /*require_lock=*/true));
+  const std::string too_large = name + " is larger than " + std::to_string(max_bytes) + " bytes";
+  if (st.st_size > static_cast<off_t>(max_bytes)) return invalid_argument(too_large);
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer buf, SecretBuffer::allocate(max_bytes + 1, /*require_lock=*/true));
   size_t got = 0;
   while (got < buf.size()) {
     const ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return invalid_argument("cannot read key file " + name + ": " + std::strerror(errno));
+    if (n < 0) return invalid_argument("cannot read " + name + ": " + std::strerror(errno));
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
-  if (got > kMaxKeyFileSize) return invalid_argument("key file " + name + " is larger than 4096 bytes");
-  auto key = parse_key_file(buf.span().first(got));
-  if (!key.ok()) return key.status().with_context("key file " + name);
+  if (got > max_bytes) return invalid_argument(too_large);
+  buf.truncate(got);
+  return buf;
+}
+
+Status write_secret_file(const std::filesystem::path& path, std::span<const uint8_t> bytes, std::string_view what) {
+  const std::string name = std::string(what) + " " + path.string();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return invalid_argument(path.string() + " already exists; refusing to overwrite a " + std::string(what));
+    return invalid_argument("cannot create " + name + ": " + std::strerror(errno));
+  }
+  auto fail = [&](const std::string& message) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return invalid_argument(message);
+  };
+  if (::fchmod(fd, 0600) != 0) return fail("cannot set mode 0600 on " + name + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("cannot write " + name + ": " + std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail("cannot sync " + name + ": " + std::strerror(errno));
+  if (::close(fd) != 0) {
+    ::unlink(path.c_str());
+    return invalid_argument("cannot close " + name + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+Result<SealingKey> load_key_file(const std::filesystem::path& path) {
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer buf, read_secret_file(path, kMaxKeyFileSize, "key file"));
+  auto key = parse_key_file(buf.span());
+  if (!key.ok()) return key.status().with_context("key file " + path.string());
   return key;
 }
 
 Status write_key_file(const std::filesystem::path& path, const SealingKey& key) {
-  const std::string name = path.string();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return invalid_argument(name + " already exists; refusing to overwrite a key file");
-    return invalid_argument("cannot create key file " + name + ": " + std::strerror(errno));
-  }
   static constexpr std::string_view kHead = "{\"kty\":\"oct\",\"alg\":\"A256GCM\",\"kid\":\"";
   static constexpr std::string_view kMid = "\",\"k\":\"";
   static constexpr std::string_view kTail = "\"}\n";
   const std::string& kid = key.kid();
   const size_t total = kHead.size() + kid.size() + kMid.size() + kB64KeyChars + kTail.size();
-  auto fail = [&](const std::string& what) {
-    ::close(fd);
-    ::unlink(path.c_str());
-    return invalid_argument(what);
-  };
-  auto text = SecretBuffer::allocate(total, /*require_lock=*/true);
-  if (!text.ok()) return fail(text.status().message());
-  uint8_t* p = text->data();
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer text, SecretBuffer::allocate(total, /*require_lock=*/true));
+  uint8_t* p = text.data();
   auto put = [&p](std::string_view s) { std::memcpy(p, s.data(), s.size()); p += s.size(); };
   put(kHead);
   put(kid);
@@ -260,20 +281,7 @@ Status write_key_file(const std::filesystem::path& path, const SealingKey& key) 
   *p++ = b64_char((acc << (6 - bits)) & 63);  // 256 = 42*6 + 4: the last digit holds 4 bits
   wipe(&acc, sizeof acc);
   put(kTail);
-  if (::fchmod(fd, 0600) != 0) return fail("cannot set mode 0600 on " + name + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < total) {
-    const ssize_t n = ::write(fd, text->data() + done, total - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("cannot write key file " + name + ": " + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("cannot sync key file " + name + ": " + std::strerror(errno));
-  if (::close(fd) != 0) {
-    ::unlink(path.c_str());
-    return invalid_argument("cannot close key file " + name + ": " + std::strerror(errno));
-  }
-  return Status::ok();
+  return write_secret_file(path, text.span(), "key file");
 }
 
 }  // namespace sealsum::secure

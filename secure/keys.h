@@ -68,4 +68,12 @@ Result<SealingKey> load_key_file(const std::filesystem::path& path);
 // existing file (kInvalidArgument). On a write failure the partial file is removed.
 Status write_key_file(const std::filesystem::path& path, const SealingKey& key);
 
+// The file handling under load_key_file / write_key_file, for any small secret file (consumer
+// output keys, secure/output_seal.h). read: a regular file of mode 0600 or stricter (else
+// kPermissionDenied with the chmod advice), at most max_bytes, read into locked memory; kNotFound
+// when absent. write: O_EXCL (never overwrites), mode 0600, fsync; a partial file is removed.
+// `what` names the file in messages ("key file", "output key file").
+Result<SecretBuffer> read_secret_file(const std::filesystem::path& path, size_t max_bytes, std::string_view what);
+Status write_secret_file(const std::filesystem::path& path, std::span<const uint8_t> bytes, std::string_view what);
+
 }  // namespace sealsum::secure

@@ -3,9 +3,11 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
 #include <vector>
 
 #include "secure/aead.h"
+#include "secure/keys.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -237,17 +239,28 @@ json OutputKey::public_jwk() const {
   return pub.ok() ? pub->to_jwk() : json::object();
 }
 
-Result<std::string> OutputKey::private_jwk_text() const {
+Result<SecretBuffer> OutputKey::private_jwk_text() const {
   if (!impl_->x25519) return unimplemented("only X25519 output keys export as a JWK; RSA keys stay in PEM");
   std::array<uint8_t, kX25519Size> d{};
   size_t len = d.size();
   if (EVP_PKEY_get_raw_private_key(impl_->x25519.get(), d.data(), &len) != 1) {
     return internal_error("X25519 private key export failed");
   }
-  json j = public_jwk();
-  j["d"] = kr::base64url_encode(d);
+  std::string text = public_jwk().dump();  // {"crv":..,"kty":..,"x":..}: public, then "d" spliced in
+  std::string d64 = kr::base64url_encode(d);
   wipe(d.data(), d.size());
-  return j.dump();
+  static constexpr std::string_view kMember = ",\"d\":\"";
+  auto out = SecretBuffer::allocate(text.size() + kMember.size() + d64.size() + 1, true);
+  if (out.ok()) {
+    uint8_t* p = out->data();
+    auto put = [&p](std::string_view s) { std::memcpy(p, s.data(), s.size()); p += s.size(); };
+    put(std::string_view(text).substr(0, text.size() - 1));
+    put(kMember);
+    put(d64);
+    put("\"}");
+  }
+  wipe(d64.data(), d64.size());
+  return out;
 }
 
 Result<SecretBuffer> OutputKey::open(const json& sealed, std::string_view expected_context) const {
@@ -274,6 +287,32 @@ Result<SecretBuffer> OutputKey::open(const json& sealed, std::string_view expect
     return gcm_open(key, alg, expected_context, sealed);
   }
   return invalid_argument("sealed output: unknown \"alg\"");
+}
+
+Result<OutputKey> load_output_key_file(const std::filesystem::path& path) {
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer bytes, read_secret_file(path, kMaxOutputKeyFileBytes, "output key file"));
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (text.find("-----BEGIN") != std::string_view::npos) {
+    auto k = OutputKey::from_rsa_pem(text);
+    if (!k.ok()) return k.status().with_context("output key file " + path.string());
+    return k;
+  }
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return invalid_argument("output key file " + path.string() + " is neither a private JWK nor a PEM private key");
+  }
+  auto k = OutputKey::from_private_jwk(j);
+  if (auto d = j.find("d"); d != j.end() && d->is_string()) {
+    std::string& s = d->get_ref<std::string&>();
+    wipe(s.data(), s.size());
+  }
+  if (!k.ok()) return k.status().with_context("output key file " + path.string());
+  return k;
+}
+
+Status write_output_key_file(const std::filesystem::path& path, const OutputKey& key) {
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer text, key.private_jwk_text());
+  return write_secret_file(path, text.span(), "output key file");
 }
 
 }  // namespace sealsum::secure

@@ -28,6 +28,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,8 +71,8 @@ class OutputKey {
   ~OutputKey();
 
   nlohmann::json public_jwk() const;
-  // The private JWK (X25519 only; kUnimplemented for RSA). The caller must treat it as a secret.
-  Result<std::string> private_jwk_text() const;
+  // The private JWK text (X25519 only; kUnimplemented for RSA), in secret memory.
+  Result<SecretBuffer> private_jwk_text() const;
   // Opens a sealed output produced for this key with the expected context. kUnauthenticated when
   // the tag, key or context does not match; kInvalidArgument for a malformed object.
   Result<SecretBuffer> open(const nlohmann::json& sealed, std::string_view expected_context) const;
@@ -81,5 +82,13 @@ class OutputKey {
   explicit OutputKey(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Consumer key files: the consumer's private output key, created and held by the consumer only
+// (`sealsum keygen --type x25519`). An X25519 private JWK (one JSON object) or an RSA private key
+// PEM; mode 0600 or stricter, at most kMaxOutputKeyFileBytes (secure/keys.h read_secret_file).
+inline constexpr size_t kMaxOutputKeyFileBytes = 16u << 10;
+Result<OutputKey> load_output_key_file(const std::filesystem::path& path);
+// Writes an X25519 key's private JWK (exclusive create, mode 0600). kUnimplemented for RSA.
+Status write_output_key_file(const std::filesystem::path& path, const OutputKey& key);
 
 }  // namespace sealsum::secure

@@ -7,7 +7,9 @@
 
 #include "secure/keyrelease/encoding.h"
 #include "secure/keyrelease/rsa.h"
+#include "secure/keys.h"
 #include "secure/output_seal.h"
+#include "secure/sealed_testutil.h"
 #include "secure/tls_identity.h"
 
 using namespace sealsum;
@@ -69,12 +71,13 @@ TEST_CASE("output_seal: X25519 round trip, binding and tamper detection", "[outp
   // Private JWK export / import round trip.
   auto text = key->private_jwk_text();
   REQUIRE(text.ok());
-  auto back = OutputKey::from_private_jwk(json::parse(*text));
+  const std::string jwk_text = as_string(*text);
+  auto back = OutputKey::from_private_jwk(json::parse(jwk_text));
   REQUIRE(back.ok());
   auto reopened = back->open(*sealed, "document:a");
   REQUIRE(reopened.ok());
   CHECK(as_string(*reopened) == msg);
-  json wrong_x = json::parse(*text);
+  json wrong_x = json::parse(jwk_text);
   wrong_x["x"] = other->public_jwk()["x"];
   CHECK_FALSE(OutputKey::from_private_jwk(wrong_x).ok());
 }
@@ -143,4 +146,33 @@ TEST_CASE("tls_identity: fresh P-256 key and self-signed certificate with a stab
   REQUIRE(again.ok());
   CHECK(*again == a->spki_sha256());
   CHECK(a->certificate_pem().rfind("-----BEGIN CERTIFICATE-----", 0) == 0);
+}
+
+TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwritten", "[output_seal]") {
+  testing::TempDir tmp;
+  const std::filesystem::path dir = tmp.path();
+  const auto path = dir / "consumer.jwk";
+  auto key = OutputKey::generate_x25519();
+  REQUIRE(key.ok());
+  REQUIRE(write_output_key_file(path, *key).is_ok());
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(write_output_key_file(path, *key).code() == Code::kInvalidArgument);  // exists
+  auto loaded = load_output_key_file(path);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->public_jwk() == key->public_jwk());
+  auto sealed = seal_output(policy_for(key->public_jwk()), keyrelease::as_bytes(std::string("s")), "c");
+  REQUIRE(sealed.ok());
+  CHECK(loaded->open(*sealed, "c").ok());
+
+  std::filesystem::permissions(path, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  CHECK(load_output_key_file(path).status().code() == Code::kPermissionDenied);
+  CHECK(load_output_key_file(dir / "absent.jwk").status().code() == Code::kNotFound);
+  for (const std::string bad : {"", "not json", "[]", R"({"kty":"OKP","crv":"X25519","x":"AAAA"})"}) {
+    INFO(bad);
+    const auto p = dir / "bad.jwk";
+    std::filesystem::remove(p);
+    REQUIRE(write_secret_file(p, keyrelease::as_bytes(bad), "test file").is_ok());
+    CHECK(load_output_key_file(p).status().code() == Code::kInvalidArgument);
+  }
 }

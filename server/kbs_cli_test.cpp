@@ -78,7 +78,7 @@ TEST_CASE("sealsum kbs init/register/serve/audit-verify as processes") {
   auto released = server::obtain_key(cfg);
   auto on_disk = load_key_file(key);
   REQUIRE(on_disk.ok());
-  if (released.ok()) CHECK(ct_equal(released->span(), on_disk->bytes()));
+  if (released.ok()) CHECK(ct_equal(released->key.span(), on_disk->bytes()));
   cfg.simulated_measurement = testutil::measurement_of(0x3D);
   auto refused = server::obtain_key(cfg);
 

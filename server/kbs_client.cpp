@@ -58,7 +58,7 @@ Result<secure::keyrelease::HttpResponse> HttplibTransport::post(const std::strin
   return secure::keyrelease::HttpResponse{res->status, std::move(received)};
 }
 
-Result<secure::SecretBuffer> obtain_key(const secure::keyrelease::KeyReleaseConfig& config) {
+Result<secure::keyrelease::ReleasedKey> obtain_key(const secure::keyrelease::KeyReleaseConfig& config) {
   HttplibTransport transport;
   return secure::keyrelease::obtain_key(config, transport);
 }

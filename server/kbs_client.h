@@ -42,6 +42,6 @@ class HttplibTransport : public secure::keyrelease::HttpTransport {
 Result<std::pair<std::string, std::string>> split_url(const std::string& url);
 
 // Runs one key release with the cpp-httplib transport (see secure/keyrelease/config.h).
-Result<secure::SecretBuffer> obtain_key(const secure::keyrelease::KeyReleaseConfig& config);
+Result<secure::keyrelease::ReleasedKey> obtain_key(const secure::keyrelease::KeyReleaseConfig& config);
 
 }  // namespace sealsum::server

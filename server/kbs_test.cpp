@@ -65,7 +65,7 @@ TEST_CASE("obtain_key releases the key from `sealsum kbs` over HTTP to a matchin
   BrokerFixture f;
   auto key = server::obtain_key(f.config(0x5E));
   REQUIRE(key.ok());
-  CHECK(ct_equal(key->span(), f.key.bytes()));
+  CHECK(ct_equal(key->key.span(), f.key.bytes()));
 }
 
 TEST_CASE("the broker refuses over HTTP with 403 naming the failed check") {
@@ -163,7 +163,7 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
   auto key = AzureSkrClient(c, transport, tee).release("sealsum-model");
   INFO(key.status().to_string());
   REQUIRE(key.ok());
-  CHECK(ct_equal(key->span(), secret));
+  CHECK(ct_equal(key->key.span(), secret));
   CHECK(azure.maa_calls == 1);
   CHECK(azure.release_calls == 1);
 

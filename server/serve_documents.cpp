@@ -47,15 +47,30 @@ std::vector<std::string> DocumentStore::list() const {
   return ids;
 }
 
-Result<std::shared_ptr<const secure::SealingKey>> DocumentStore::key_for(const std::string& kid) {
+namespace {
+
+bool same_policy(const secure::OutputPolicy& a, const secure::OutputPolicy& b) {
+  return a.sealed == b.sealed && a.consumer == b.consumer && a.recipient_jwk == b.recipient_jwk;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::key_for(const std::string& kid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = cache_.find(kid); it != cache_.end()) return it->second;
   }
   // Released outside the lock: a release is a network round trip; two concurrent first requests
   // for one kid may both release it, which is harmless.
-  SEALSUM_ASSIGN_OR_RETURN(secure::SealingKey key, keys_(kid));
-  auto shared = std::make_shared<const secure::SealingKey>(std::move(key));
+  SEALSUM_ASSIGN_OR_RETURN(DocumentKey released, keys_(kid));
+  std::optional<secure::OutputPolicy> output;
+  if (!released.output_policy.empty()) {
+    nlohmann::json j = nlohmann::json::parse(released.output_policy, nullptr, false);
+    auto parsed = secure::parse_output_policy(j);
+    if (!parsed.ok()) return parsed.status().with_context("the output policy released with key " + kid);
+    output = std::move(parsed).value();
+  }
+  auto shared = std::make_shared<const CachedKey>(CachedKey{std::move(released.key), std::move(output)});
   std::lock_guard<std::mutex> lock(mu_);
   return cache_.emplace(kid, std::move(shared)).first->second;
 }
@@ -74,9 +89,18 @@ Result<OpenedDocument> DocumentStore::open(const std::string& id) {
   }
   SEALSUM_ASSIGN_OR_RETURN(auto key, key_for(header.kid));
   OpenedDocument doc;
-  SEALSUM_ASSIGN_OR_RETURN(doc.plaintext, secure::open_sealed_file(path, *key, secure::ContentType::kDocument));
+  // Opening authenticates the key, and with it the released output policy (protocol.h).
+  SEALSUM_ASSIGN_OR_RETURN(doc.plaintext, secure::open_sealed_file(path, key->key, secure::ContentType::kDocument));
   SEALSUM_RETURN_IF_ERROR(parse_document_envelope(doc.plaintext.span(), doc.text_offset, doc.output)
                               .with_context("document \"" + id + "\""));
+  if (key->output) {
+    const bool has_envelope = doc.text_offset != 0;
+    if (has_envelope && !same_policy(doc.output, *key->output)) {
+      return permission_denied("document \"" + id + "\": the output policy in its envelope differs from the one "
+                               "registered with its key at the broker; the data owner must make them agree");
+    }
+    doc.output = *key->output;
+  }
   return doc;
 }
 

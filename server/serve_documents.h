@@ -3,8 +3,13 @@
 // key-release back end (the broker releases it only to an attested TEE whose measurement the data
 // owner allowed).
 //
-// Output policy: who may read a summary is decided by the data owner and travels *inside* the
-// sealed, authenticated plaintext, so the operator cannot change it without the document key.
+// Output policy: who may read a summary is decided by the data owner, in one of two places the
+// operator cannot change without the document key:
+//   - stored with the document key at the broker (the release policy's "output" member,
+//     secure/keyrelease/store.h), released bound to the wrapped key (protocol.h); or
+//   - inside the sealed, authenticated plaintext, as an envelope (below).
+// When both are present they must agree (else kPermissionDenied: the document is not served);
+// with neither, the summary goes in plaintext to the caller.
 // A document plaintext is either
 //   - plain text: the summary is returned in plaintext to the caller; or
 //   - an envelope:  "SEALSUM-DOCUMENT-V1\n" <output policy JSON, one line, <= 16 KiB> "\n" <text>
@@ -24,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,9 +45,14 @@ inline constexpr char kEnvelopeMagic[] = "SEALSUM-DOCUMENT-V1\n";
 inline constexpr size_t kMaxPolicyLine = 16u << 10;
 inline constexpr size_t kMaxDocumentFileBytes = 64u << 20;
 
+// A document key and the output policy its release carried (compact JSON; empty when none).
+struct DocumentKey {
+  secure::SealingKey key;
+  std::string output_policy;
+};
 // Obtains the sealing key named `kid` (e.g. through the broker). Called at most once per kid
 // while it succeeds; must be thread-safe.
-using KeyProvider = std::function<Result<secure::SealingKey>(const std::string& kid)>;
+using KeyProvider = std::function<Result<DocumentKey>(const std::string& kid)>;
 
 struct OpenedDocument {
   secure::SecretBuffer plaintext;   // the whole plaintext (envelope included)
@@ -66,11 +77,15 @@ class DocumentStore {
   Result<OpenedDocument> open(const std::string& id);
 
  private:
-  Result<std::shared_ptr<const secure::SealingKey>> key_for(const std::string& kid);
+  struct CachedKey {
+    secure::SealingKey key;
+    std::optional<secure::OutputPolicy> output;  // the broker-stored policy, validated
+  };
+  Result<std::shared_ptr<const CachedKey>> key_for(const std::string& kid);
   std::filesystem::path dir_;
   KeyProvider keys_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const secure::SealingKey>> cache_;
+  std::map<std::string, std::shared_ptr<const CachedKey>> cache_;
 };
 
 }  // namespace sealsum::server

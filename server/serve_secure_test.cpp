@@ -24,6 +24,7 @@ struct SealedCorpus {
   std::filesystem::path dir;
   std::shared_ptr<secure::SealingKey> key;
   std::atomic<int> releases{0};
+  std::string broker_output_policy;  // what the provider returns as the broker-stored policy
 };
 
 // Seals `plaintext` as DIR/<id>.sealed under corpus.key.
@@ -32,10 +33,11 @@ void seal_doc(SealedCorpus& c, const std::string& id, const std::string& plainte
 }
 
 KeyProvider provider(SealedCorpus& c) {
-  return [&c](const std::string& kid) -> Result<secure::SealingKey> {
+  return [&c](const std::string& kid) -> Result<DocumentKey> {
     ++c.releases;
     if (kid != c.key->kid()) return not_found("unknown key id");
-    return secure::SealingKey::from_bytes(c.key->bytes(), kid);
+    SEALSUM_ASSIGN_OR_RETURN(auto key, secure::SealingKey::from_bytes(c.key->bytes(), kid));
+    return DocumentKey{std::move(key), c.broker_output_policy};
   };
 }
 
@@ -138,6 +140,44 @@ TEST_CASE("serve: an envelope's sealed-output policy seals the summary to the co
   REQUIRE(broken);
   CHECK(broken->status == 400);
   CHECK(broken->body.find("summary\"") == std::string::npos);
+  check_logs_clean(srv.logs(), {kSecretText, expected});
+}
+
+TEST_CASE("serve: the output policy stored with the key at the broker governs the summary", "[serve][sealed]") {
+  auto corpus = make_corpus("docs-broker-policy");
+  auto consumer = secure::OutputKey::generate_x25519();
+  REQUIRE(consumer.ok());
+  const json policy = {{"mode", "sealed"}, {"consumer", "auditor"}, {"key", consumer->public_jwk()}};
+  corpus->broker_output_policy = policy.dump();
+  seal_doc(*corpus, "plain-text", kSecretText);
+  seal_doc(*corpus, "same-envelope", std::string(kEnvelopeMagic) + policy.dump() + "\n" + kSecretText);
+  seal_doc(*corpus, "other-envelope", std::string(kEnvelopeMagic) + R"({"mode":"plaintext"})" + "\n" + kSecretText);
+  DocumentStore docs(corpus->dir, provider(*corpus));
+  TestServer srv(sealed_only(), &docs);
+  httplib::Client c("127.0.0.1", srv.port());
+  c.set_read_timeout(60, 0);
+  const std::string expected = engine_summary(kSecretText);
+  REQUIRE(expected.size() >= 8);
+  for (const std::string id : {"plain-text", "same-envelope"}) {
+    INFO(id);
+    auto res = c.Post("/v1/summarize", json{{"document", id}, {"no_repeat_ngram_size", 1}, {"max_length", 20}}.dump(),
+                      "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    json j = json::parse(res->body);
+    CHECK_FALSE(j.contains("summary"));
+    CHECK(res->body.find(expected) == std::string::npos);
+    auto opened = consumer->open(j.at("sealed_summary"), "document:" + id);
+    REQUIRE(opened.ok());
+    CHECK(std::string(reinterpret_cast<const char*>(opened->data()), opened->size()) == expected);
+  }
+  // An envelope that says otherwise than the broker is not served at all.
+  auto conflict = c.Post("/v1/summarize", R"({"document":"other-envelope"})", "application/json");
+  REQUIRE(conflict);
+  CHECK(conflict->status == 403);
+  CHECK(conflict->body.find("summary\"") == std::string::npos);
+  CHECK(conflict->body.find("registered with its key") != std::string::npos);
+  CHECK(corpus->releases == 1);
   check_logs_clean(srv.logs(), {kSecretText, expected});
 }
 

@@ -140,7 +140,7 @@ TEST_CASE("serve: plaintext input is refused unless allowed; unknown documents a
   o.allow_plaintext_input = false;
   std::filesystem::create_directories(temp_dir() / "empty-docs");
   DocumentStore docs(temp_dir() / "empty-docs",
-                     [](const std::string&) -> Result<secure::SealingKey> { return not_found("no key"); });
+                     [](const std::string&) -> Result<DocumentKey> { return not_found("no key"); });
   TestServer srv(o, &docs);
   auto res = post(srv.port(), json{{"text", kText}}.dump());
   REQUIRE(res);
@@ -204,7 +204,7 @@ TEST_CASE("serve: a full queue answers 503 with Retry-After", "[serve]") {
                                 {})
                 .is_ok());
   }
-  DocumentStore docs(temp_dir() / "block-docs", [&](const std::string&) -> Result<secure::SealingKey> {
+  DocumentStore docs(temp_dir() / "block-docs", [&](const std::string&) -> Result<DocumentKey> {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return release; });
     return not_found("test key provider: no key");

@@ -129,7 +129,7 @@ Result<SecretBuffer> unwrap_akv_release(std::string_view body, const JwsTrust& t
   return rsa_aes_key_unwrap(key, ciphertext, hash);
 }
 
-Result<SecretBuffer> AzureSkrClient::release(const std::string& key_id) {
+Result<ReleasedKey> AzureSkrClient::release(const std::string& key_id) {
   SEALSUM_ASSIGN_OR_RETURN(std::string release_url, akv_release_url(config_, key_id));
   SEALSUM_ASSIGN_OR_RETURN(RsaPrivateKey ephemeral, RsaPrivateKey::generate(config_.ephemeral_bits));
   SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
@@ -156,7 +156,7 @@ Result<SecretBuffer> AzureSkrClient::release(const std::string& key_id) {
   if (rel.status != 200) return refusal_status("Key Vault " + config_.key_vault_url, rel.status, rel.body);
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, unwrap_akv_release(rel.body, config_.release_trust, ephemeral));
   if (key.size() != 32) return data_loss("Key Vault released a key of " + std::to_string(key.size()) + " bytes, not 32");
-  return key;
+  return ReleasedKey{std::move(key), {}};
 }
 
 }  // namespace sealsum::secure::keyrelease

@@ -62,7 +62,7 @@ class AzureSkrClient : public KeyReleaseClient {
  public:
   AzureSkrClient(AzureSkrConfig config, HttpTransport& transport, EvidenceSource& evidence)
       : config_(std::move(config)), transport_(transport), evidence_(evidence) {}
-  Result<SecretBuffer> release(const std::string& key_id) override;
+  Result<ReleasedKey> release(const std::string& key_id) override;  // output_policy always empty
 
  private:
   AzureSkrConfig config_;

@@ -88,7 +88,9 @@ HttpReply Broker::release(std::string_view body) {
     return refuse({403, "refused", failed.empty() ? "attestation" : failed.front(), reason}, key_id, measurement,
                   vr.simulated);
   }
-  auto wrapped = ephemeral->oaep_encrypt(entry->key.span(), OaepHash::kSha256);
+  const std::string& output_policy = entry->policy.output_policy;
+  auto wrapped =
+      ephemeral->oaep_encrypt(entry->key.span(), OaepHash::kSha256, release_wrap_label(key_id, output_policy));
   if (!wrapped.ok()) {
     return refuse({500, "internal", "wrap", wrapped.status().message()}, key_id, measurement, vr.simulated);
   }
@@ -107,6 +109,7 @@ HttpReply Broker::release(std::string_view body) {
                       {"alg", kWrapAlg},
                       {"wrapped_key", base64url_encode(*wrapped)},
                       {"measurement", measurement}};
+  if (!output_policy.empty()) j["output_policy"] = output_policy;
   return {200, j.dump()};
 }
 

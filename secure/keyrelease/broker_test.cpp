@@ -3,8 +3,11 @@
 // simulated TEE, and through BrokerClient over an in-process transport.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "secure/keyrelease/broker.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
+#include "secure/output_seal.h"
 
 using namespace sealsum;
 using namespace sealsum::secure;
@@ -64,9 +67,14 @@ TEST_CASE("broker releases the key to matching simulated evidence wrapped to the
   auto wrapped = base64_any_decode(j["wrapped_key"].get<std::string>(), "wrapped_key");
   REQUIRE(wrapped.ok());
   CHECK_FALSE(contains_bytes(r.body, f.key.bytes()));
-  auto key = ephemeral_key().oaep_decrypt(*wrapped, OaepHash::kSha256);
+  CHECK_FALSE(j.contains("output_policy"));
+  auto key = ephemeral_key().oaep_decrypt(*wrapped, OaepHash::kSha256, release_wrap_label("model-key-1", ""));
   REQUIRE(key.ok());
   CHECK(ct_equal(key->span(), f.key.bytes()));
+  // The label binds the key id: the same ciphertext does not unwrap as another key's.
+  CHECK(ephemeral_key().oaep_decrypt(*wrapped, OaepHash::kSha256, release_wrap_label("model-key-2", "")).status().code() ==
+        Code::kUnauthenticated);
+  CHECK_FALSE(ephemeral_key().oaep_decrypt(*wrapped, OaepHash::kSha256).ok());
 }
 
 TEST_CASE("broker refuses a different measurement with 403 naming measurement_allowed") {
@@ -291,7 +299,8 @@ TEST_CASE("BrokerClient obtains the key through the protocol and reports refusal
   BrokerClient client("http://broker.invalid", transport, *tee);
   auto key = client.release("model-key-1");
   REQUIRE(key.ok());
-  CHECK(ct_equal(key->span(), f.key.bytes()));
+  CHECK(ct_equal(key->key.span(), f.key.bytes()));
+  CHECK(key->output_policy.empty());
 
   auto wrong = tee_with(0xB2);
   BrokerClient refused("http://broker.invalid", transport, *wrong);
@@ -314,4 +323,83 @@ TEST_CASE("nonce store is bounded") {
   CHECK(s.issue().ok());
   CHECK(s.outstanding() == 1);
   CHECK_FALSE(s.consume(*a).is_ok());
+}
+
+namespace {
+
+// An X25519 public JWK for output policies (any valid point).
+nlohmann::json consumer_jwk() {
+  auto k = OutputKey::generate_x25519();
+  REQUIRE(k.ok());
+  return k->public_jwk();
+}
+
+// Calls the broker in-process and lets the test edit the release answer (an operator on the path).
+class TamperingTransport : public HttpTransport {
+ public:
+  TamperingTransport(Broker& b, std::function<void(nlohmann::json&)> edit) : inner_(b), edit_(std::move(edit)) {}
+  Result<HttpResponse> post(const std::string& url, const std::string& body, const HttpHeaders& h) override {
+    SEALSUM_ASSIGN_OR_RETURN(HttpResponse r, inner_.post(url, body, h));
+    if (url.ends_with("/v1/release") && r.status == 200) {
+      nlohmann::json j = nlohmann::json::parse(r.body);
+      edit_(j);
+      r.body = j.dump();
+    }
+    return r;
+  }
+
+ private:
+  InProcessTransport inner_;
+  std::function<void(nlohmann::json&)> edit_;
+};
+
+}  // namespace
+
+TEST_CASE("an output policy registered with the key is released bound to the wrapped key") {
+  TempDir dir;
+  const auto store_dir = dir.path() / "store", broker_key = dir.path() / "broker.key";
+  REQUIRE(KeyStore::init(store_dir, broker_key).is_ok());
+  auto store = KeyStore::open(store_dir, broker_key);
+  REQUIRE(store.ok());
+  SealingKey doc_key = std::move(SealingKey::generate("docs-key-1")).value();
+  nlohmann::json policy = nlohmann::json::parse(policy_json(0xA1, true));
+  policy["output"] = {{"mode", "sealed"}, {"consumer", "auditor"}, {"key", consumer_jwk()}};
+  REQUIRE(store->register_key(doc_key, policy.dump(2)).is_ok());
+
+  SECTION("a malformed output member is refused at registration") {
+    SealingKey other = std::move(SealingKey::generate("docs-key-2")).value();
+    nlohmann::json bad = policy;
+    bad["output"] = {{"mode", "sealed"}, {"consumer", "auditor"}};  // no key
+    auto st = store->register_key(other, bad.dump());
+    CHECK(st.code() == Code::kInvalidArgument);
+    CHECK(st.message().find("\"output\"") != std::string::npos);
+  }
+
+  auto audit = AuditLog::open(store->audit_log_path());
+  REQUIRE(audit.ok());
+  Broker b(std::move(store).value(), std::move(audit).value());
+  auto tee = tee_with(0xA1);
+  const std::string expected = policy["output"].dump();
+
+  SECTION("the client receives the policy as registered, with the key") {
+    InProcessTransport transport(b);
+    auto r = BrokerClient("http://broker.invalid", transport, *tee).release("docs-key-1");
+    REQUIRE(r.ok());
+    CHECK(ct_equal(r->key.span(), doc_key.bytes()));
+    CHECK(r->output_policy == expected);
+  }
+  SECTION("an operator who changes, strips or swaps the policy in transit breaks the unwrap") {
+    std::vector<std::function<void(nlohmann::json&)>> edits = {
+        [](nlohmann::json& j) { j["output_policy"] = R"({"mode":"plaintext"})"; },
+        [](nlohmann::json& j) { j.erase("output_policy"); },
+        [](nlohmann::json& j) { j["key_id"] = "docs-key-2"; },
+    };
+    for (size_t i = 0; i < edits.size(); ++i) {
+      INFO("edit " << i);
+      TamperingTransport transport(b, edits[i]);
+      auto r = BrokerClient("http://broker.invalid", transport, *tee).release("docs-key-1");
+      REQUIRE_FALSE(r.ok());
+      CHECK((r.status().code() == Code::kUnauthenticated || r.status().code() == Code::kDataLoss));
+    }
+  }
 }

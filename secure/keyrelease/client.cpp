@@ -73,7 +73,7 @@ Status refusal_status(const std::string& service, int http_status, const std::st
   return invalid_argument(msg);
 }
 
-Result<SecretBuffer> BrokerClient::release(const std::string& key_id) {
+Result<ReleasedKey> BrokerClient::release(const std::string& key_id) {
   const std::string service = "key broker " + base_url_;
   SEALSUM_ASSIGN_OR_RETURN(HttpResponse ch, transport_.post(base_url_ + "/v1/challenge", "{}", {}));
   if (ch.status != 200) return refusal_status(service, ch.status, ch.body);
@@ -98,11 +98,27 @@ Result<SecretBuffer> BrokerClient::release(const std::string& key_id) {
       rj["alg"] != kWrapAlg) {
     return data_loss(service + " sent a malformed release answer");
   }
+  if (rj.value("key_id", std::string()) != key_id) return data_loss(service + " answered for another key id");
+  ReleasedKey out;
+  if (auto p = rj.find("output_policy"); p != rj.end()) {
+    if (!p->is_string() || p->get_ref<const std::string&>().empty() ||
+        p->get_ref<const std::string&>().size() > kMaxOutputPolicyBytes) {
+      return data_loss(service + " sent a malformed output policy");
+    }
+    out.output_policy = p->get<std::string>();
+  }
   SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> wrapped,
                            base64_any_decode(rj["wrapped_key"].get<std::string>(), "wrapped_key"));
-  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, ephemeral.oaep_decrypt(wrapped, OaepHash::kSha256));
-  if (key.size() != 32) return data_loss(service + " released a key of " + std::to_string(key.size()) + " bytes, not 32");
-  return key;
+  auto key = ephemeral.oaep_decrypt(wrapped, OaepHash::kSha256, release_wrap_label(key_id, out.output_policy));
+  if (!key.ok()) {
+    return unauthenticated(service + ": the wrapped key does not unwrap with this key id and output policy (the "
+                           "answer was altered in transit, or the broker is not the one the data owner used)");
+  }
+  if (key->size() != 32) {
+    return data_loss(service + " released a key of " + std::to_string(key->size()) + " bytes, not 32");
+  }
+  out.key = std::move(key).value();
+  return out;
 }
 
 }  // namespace sealsum::secure::keyrelease

@@ -1,6 +1,7 @@
 // The engine's side of key release: one interface, two back ends.
 //
-//   KeyReleaseClient::release(key_id) -> the 256-bit key in a SecretBuffer, or a Status saying
+//   KeyReleaseClient::release(key_id) -> the 256-bit key in a SecretBuffer (with the broker's
+//   output policy, if any), or a Status saying
 //   which check refused it. Back ends:
 //    - BrokerClient: the sealsum broker (`sealsum kbs serve`; protocol in protocol.h);
 //    - AzureSkrClient (azure.h): Microsoft Azure Attestation + Key Vault / Managed HSM Secure Key
@@ -89,12 +90,20 @@ class HardwareEvidenceSource : public EvidenceSource {
   HardwareEvidenceOptions options_;
 };
 
+// A released key and the output policy the data owner stored with it (protocol.h: compact JSON,
+// empty when none; the broker binds it to the wrapped key, Azure Key Vault has none).
+// The policy is authentic only once `key` has opened a file sealed under it (protocol.h).
+struct ReleasedKey {
+  SecretBuffer key;
+  std::string output_policy;
+};
+
 class KeyReleaseClient {
  public:
   virtual ~KeyReleaseClient() = default;
   // kPermissionDenied when the service refused (the message names the failed check),
   // kUnavailable when it could not be reached, kDataLoss/kUnauthenticated for a bad answer.
-  virtual Result<SecretBuffer> release(const std::string& key_id) = 0;
+  virtual Result<ReleasedKey> release(const std::string& key_id) = 0;
 };
 
 // Client of `sealsum kbs serve` at `base_url` (e.g. "http://127.0.0.1:8443"). The transport and
@@ -103,7 +112,7 @@ class BrokerClient : public KeyReleaseClient {
  public:
   BrokerClient(std::string base_url, HttpTransport& transport, EvidenceSource& evidence)
       : base_url_(std::move(base_url)), transport_(transport), evidence_(evidence) {}
-  Result<SecretBuffer> release(const std::string& key_id) override;
+  Result<ReleasedKey> release(const std::string& key_id) override;
 
  private:
   std::string base_url_;

@@ -13,7 +13,7 @@ Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseCon
   return std::unique_ptr<EvidenceSource>(new HardwareEvidenceSource(config.hardware));
 }
 
-Result<SecretBuffer> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport) {
+Result<ReleasedKey> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport) {
   if (config.key_id.empty()) return invalid_argument("no key id given for key release");
   SEALSUM_ASSIGN_OR_RETURN(std::unique_ptr<EvidenceSource> evidence, make_evidence_source(config));
   if (config.backend == Backend::kBroker) {

@@ -32,6 +32,6 @@ struct KeyReleaseConfig {
 };
 
 Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseConfig& config);
-Result<SecretBuffer> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport);
+Result<ReleasedKey> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport);
 
 }  // namespace sealsum::secure::keyrelease

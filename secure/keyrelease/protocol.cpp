@@ -39,6 +39,19 @@ Result<std::vector<uint8_t>> get_b64(const json& j, const char* member, const ch
 
 }  // namespace
 
+std::vector<uint8_t> release_wrap_label(std::string_view key_id, std::string_view output_policy) {
+  static constexpr std::string_view kLabel = "sealsum-kbs-release-v1";
+  std::vector<uint8_t> out;
+  out.reserve(kLabel.size() + key_id.size() + output_policy.size() + 2);
+  auto append = [&out](std::string_view s) { out.insert(out.end(), s.begin(), s.end()); };
+  append(kLabel);
+  out.push_back(0);
+  append(key_id);
+  out.push_back(0);
+  append(output_policy);
+  return out;
+}
+
 std::string make_runtime_data(const RsaPublicKey& ephemeral, std::string_view nonce) {
   json jwk = ephemeral.to_jwk();
   jwk["kid"] = kEphemeralKid;

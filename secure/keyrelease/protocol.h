@@ -27,10 +27,21 @@
 //      REPORT_DATA[0:32] = SHA-256(runtime data), i.e. that *this* TEE asked for *this* nonce and
 //      *this* ephemeral key (403 with "check" = the first failed verifier check, "reason" = all
 //      failed checks and their details); then answers
-//          200 {"key_id": ID, "alg": "RSA-OAEP-256", "wrapped_key": b64url(RSA-OAEP-SHA256(key)),
-//               "measurement": hex}
+//          200 {"key_id": ID, "alg": "RSA-OAEP-256", "wrapped_key": b64url(RSA-OAEP-SHA256(key, label)),
+//               "measurement": hex, "output_policy": P}
+//      where P (present only when the key was registered with one, store.h) is the data owner's
+//      output policy as compact JSON text, and the OAEP label is release_wrap_label(ID, P):
+//          "sealsum-kbs-release-v1" || 0x00 || ID || 0x00 || P   (P empty when absent).
 //      Every outcome is appended to the hash-chained audit log (audit.h), never key bytes.
 //   Error bodies: {"error": "refused"|"bad_request"|"not_found"|"internal", "check": C, "reason": R}.
+//
+// Why the label authenticates the output policy: anyone can encrypt to the ephemeral public key,
+// so the wrap alone says nothing about who made it. But the enclave uses a released key only to
+// open files sealed under it (AES-GCM authenticates them), so a key that opens the data owner's
+// document is the real key K; and a ciphertext that decrypts to K under label L was made by
+// someone who knew K and chose L. Only the broker (and the data owner) know K. An operator who
+// strips P or swaps in another policy changes L, and the unwrap fails (kUnauthenticated); one who
+// wraps a key of his own can attach any P, but that key opens none of the owner's files.
 //
 // Why this resists: replay (the nonce is single-use and short-lived, and REPORT_DATA binds it);
 // a man in the middle swapping in his own key (REPORT_DATA binds the ephemeral key, so the wrapped
@@ -88,6 +99,10 @@ struct ReleaseRequest {
 std::string encode_release_request(const ReleaseRequest& r);
 // Bounded parse of a /v1/release body. kInvalidArgument / kResourceExhausted name the member.
 Result<ReleaseRequest> parse_release_request(std::string_view body);
+
+// The OAEP label binding a release answer's key id and output policy (above) to its wrapped key.
+std::vector<uint8_t> release_wrap_label(std::string_view key_id, std::string_view output_policy);
+inline constexpr size_t kMaxOutputPolicyBytes = 16u << 10;
 
 // A protocol failure as an HTTP answer: {"error","check","reason"}.
 struct Refusal {

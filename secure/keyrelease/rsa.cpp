@@ -49,6 +49,24 @@ const EVP_MD* md_for(OaepHash h) {
   return EVP_sha256();
 }
 
+// OAEP padding, hash and MGF1 hash on an encrypt/decrypt context, plus the label if non-empty
+// (OpenSSL takes ownership of a copy).
+bool set_oaep(EVP_PKEY_CTX* ctx, OaepHash hash, std::span<const uint8_t> label) {
+  if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md_for(hash)) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md_for(hash)) != 1) {
+    return false;
+  }
+  if (label.empty()) return true;
+  if (label.size() > (64u << 10)) return false;
+  void* copy = OPENSSL_memdup(label.data(), label.size());
+  if (copy == nullptr) return false;
+  if (EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, copy, static_cast<int>(label.size())) != 1) {
+    OPENSSL_free(copy);
+    return false;
+  }
+  return true;
+}
+
 Status check_rsa(EVP_PKEY* k) {
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) return invalid_argument("key is not an RSA key");
   int bits = EVP_PKEY_get_bits(k);
@@ -145,12 +163,10 @@ std::string RsaPublicKey::to_pem() const {
   return n > 0 ? std::string(data, static_cast<size_t>(n)) : std::string();
 }
 
-Result<std::vector<uint8_t>> RsaPublicKey::oaep_encrypt(std::span<const uint8_t> plaintext, OaepHash hash) const {
+Result<std::vector<uint8_t>> RsaPublicKey::oaep_encrypt(std::span<const uint8_t> plaintext, OaepHash hash,
+                                                       std::span<const uint8_t> label) const {
   Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
-  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md_for(hash)) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md_for(hash)) != 1) {
+  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 || !set_oaep(ctx.get(), hash, label)) {
     return internal_error("RSA-OAEP setup failed: " + ossl_error());
   }
   size_t len = 0;
@@ -217,16 +233,14 @@ Result<RsaPublicKey> RsaPrivateKey::public_key() const {
   return RsaPublicKey::adopt(PkeyPtr(raw));
 }
 
-Result<SecretBuffer> RsaPrivateKey::oaep_decrypt(std::span<const uint8_t> ciphertext, OaepHash hash) const {
+Result<SecretBuffer> RsaPrivateKey::oaep_decrypt(std::span<const uint8_t> ciphertext, OaepHash hash,
+                                                 std::span<const uint8_t> label) const {
   if (ciphertext.size() != modulus_bytes()) {
     return data_loss("RSA-OAEP ciphertext is " + std::to_string(ciphertext.size()) + " bytes, expected " +
                      std::to_string(modulus_bytes()));
   }
   Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
-  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md_for(hash)) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md_for(hash)) != 1) {
+  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 || !set_oaep(ctx.get(), hash, label)) {
     return internal_error("RSA-OAEP setup failed: " + ossl_error());
   }
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer out, SecretBuffer::allocate(modulus_bytes(), true));

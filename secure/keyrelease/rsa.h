@@ -55,7 +55,9 @@ class RsaPublicKey {
   nlohmann::json to_jwk() const;
   // SubjectPublicKeyInfo PEM (for pinning a signer's key in a configuration file).
   std::string to_pem() const;
-  Result<std::vector<uint8_t>> oaep_encrypt(std::span<const uint8_t> plaintext, OaepHash hash) const;
+  // RSA-OAEP (MGF1 with the same hash); `label` is the OAEP label (empty by default, <= 64 KiB).
+  Result<std::vector<uint8_t>> oaep_encrypt(std::span<const uint8_t> plaintext, OaepHash hash,
+                                            std::span<const uint8_t> label = {}) const;
   // RSASSA-PKCS1-v1_5 with SHA-256 (JWS "RS256"). kUnauthenticated when it does not verify.
   Status verify_rs256(std::span<const uint8_t> data, std::span<const uint8_t> signature) const;
   EVP_PKEY* pkey() const { return key_.get(); }
@@ -75,8 +77,10 @@ class RsaPrivateKey {
   int bits() const;
   size_t modulus_bytes() const;
   Result<RsaPublicKey> public_key() const;
-  // RSA-OAEP decryption (MGF1 with the same hash, empty label) into locked secret memory.
-  Result<SecretBuffer> oaep_decrypt(std::span<const uint8_t> ciphertext, OaepHash hash) const;
+  // RSA-OAEP decryption (MGF1 with the same hash) into locked secret memory. The label must be
+  // the one the sender used: a different label fails like a wrong key (kUnauthenticated).
+  Result<SecretBuffer> oaep_decrypt(std::span<const uint8_t> ciphertext, OaepHash hash,
+                                    std::span<const uint8_t> label = {}) const;
   Result<std::vector<uint8_t>> sign_rs256(std::span<const uint8_t> data) const;
 
  private:

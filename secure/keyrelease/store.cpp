@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/digest.h"
+#include "secure/output_seal.h"
 #include "secure/sealed.h"
 
 namespace sealsum::secure::keyrelease {
@@ -89,6 +90,12 @@ Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
   if (auto it = j.find("allow_simulated"); it != j.end()) {
     if (!it->is_boolean()) return invalid_argument("release policy \"allow_simulated\" is not a boolean");
     out.allow_simulated = it->get<bool>();
+    j.erase(it);
+  }
+  if (auto it = j.find("output"); it != j.end()) {
+    auto output = parse_output_policy(*it);
+    if (!output.ok()) return invalid_argument("release policy \"output\": " + output.status().message());
+    out.output_policy = it->dump();
     j.erase(it);
   }
   auto p = attest::parse_policy_json(j.dump());

@@ -16,6 +16,10 @@
 // default false: accept the simulated TEE, for local dev runs only). "measurements" must name at
 // least one measurement: a key is never released to "any code". require_runtime_data is forced on
 // at release time (the nonce/ephemeral-key binding).
+// Optional "output": the data owner's *output policy* for what is summarized with this key
+// (secure/output_seal.h: {"mode":"plaintext"} or {"mode":"sealed","consumer":NAME,"key":JWK}).
+// It is stored with the key (covered by the binding below) and released with it, bound to the
+// wrapped key (protocol.h), so the operator cannot strip or change it in transit.
 //
 // Key ids are the key file's kid (1..64 of [A-Za-z0-9._:-], not starting with '.'), so a released
 // key rebuilds the same SealingKey that sealed the files.
@@ -38,6 +42,7 @@ inline constexpr size_t kMaxReleasePolicyBytes = 64u << 10;
 struct ReleasePolicy {
   attest::Policy attestation;
   bool allow_simulated = false;
+  std::string output_policy;  // the validated "output" member as compact JSON; empty when absent
 };
 // kInvalidArgument naming the key on any error (including an empty "measurements").
 Result<ReleasePolicy> parse_release_policy_json(std::string_view json);

@@ -46,10 +46,11 @@ setup_broker() {
   KBS_URL="${URL#listening on }"
 }
 
-# register KEYFILE: the owner registers a sealing key with the broker under policy.json.
+# register KEYFILE [POLICY]: the owner registers a sealing key with the broker under POLICY
+# (default: policy.json).
 register() {
   "$S" kbs register --store "$WORK/broker/store" --broker-key "$WORK/broker/broker.key" --key "$1" \
-    --policy "$WORK/broker/policy.json" >/dev/null
+    --policy "${2:-$WORK/broker/policy.json}" >/dev/null
 }
 
 # tiny_model OUT: the tiny T5 model converted with the real converter.

@@ -2,6 +2,10 @@
 // (format: secure/sealed.cpp; key files: secure/keys.h).
 //
 //   sealsum keygen -o KEYFILE [--kid NAME]
+//   sealsum keygen --type x25519 -o KEYFILE [--consumer NAME]
+//       a consumer's output key (secure/output_seal.h): the private JWK goes to KEYFILE (0600);
+//       stdout gets the public half, as the output policy {"mode":"sealed","consumer":NAME,"key":JWK}
+//       when --consumer is given (the data owner puts it in the broker's release policy, "output")
 //   sealsum seal --key KEYFILE --type document|model [--kid KID] [--segment-size BYTES] INPUT -o OUTPUT
 //   sealsum unseal --key KEYFILE [--type document|model] INPUT -o OUTPUT
 //
@@ -11,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "secure/keys.h"
+#include "secure/output_seal.h"
 #include "secure/sealed.h"
 #include "tools/cli/command.h"
 
@@ -26,11 +33,35 @@ int usage_error(const Args& args, const std::string& message) {
   return 2;
 }
 
+int keygen_output_key(const Args& args) {
+  if (args.has("kid")) return usage_error(args, "--kid applies to sealing keys only");
+  auto key = sec::OutputKey::generate_x25519();
+  if (!key.ok()) return sealsum::cli::fail("keygen", key.status());
+  const std::string path = *args.get("output");
+  if (Status st = sec::write_output_key_file(path, *key); !st.is_ok()) return sealsum::cli::fail("keygen", st);
+  nlohmann::json out = key->public_jwk();
+  if (auto consumer = args.get("consumer")) {
+    out = {{"mode", "sealed"}, {"consumer", *consumer}, {"key", out}};
+    if (auto valid = sec::parse_output_policy(out); !valid.ok()) {
+      return usage_error(args, "--consumer: " + valid.status().message());
+    }
+  }
+  std::cout << out.dump() << std::endl;
+  std::cerr << "wrote " << path << " (X25519 output key; keep it private, give the data owner the line above)\n";
+  return 0;
+}
+
 int run_keygen(const std::vector<std::string>& argv) {
-  Args args("keygen", "-o KEYFILE [--kid NAME]");
+  Args args("keygen", "-o KEYFILE [--kid NAME] | --type x25519 -o KEYFILE [--consumer NAME]");
   args.option("output", "KEYFILE", "where to write the new key (created with mode 0600; never overwritten)", true)
-      .option("kid", "NAME", "key id to record (1-64 of A-Z a-z 0-9 . _ : -); default: derived from the key");
+      .option("kid", "NAME", "key id to record (1-64 of A-Z a-z 0-9 . _ : -); default: derived from the key")
+      .option("type", "TYPE", "sealing (default: a 256-bit sealing key) or x25519 (a consumer's output key)")
+      .option("consumer", "NAME", "x25519: print the public key as an output policy naming this consumer");
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
+  const std::string type = args.get_or("type", "sealing");
+  if (type == "x25519") return keygen_output_key(args);
+  if (type != "sealing") return usage_error(args, "--type must be sealing or x25519");
+  if (args.has("consumer")) return usage_error(args, "--consumer applies to --type x25519 only");
   const std::string kid = args.get_or("kid", "");
   if (!kid.empty()) {
     if (Status st = sec::validate_kid(kid); !st.is_ok()) return usage_error(args, "--kid: " + st.message());
@@ -98,6 +129,6 @@ int run_unseal(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-SEALSUM_COMMAND("keygen", "create a 256-bit sealing key file (mode 0600)", run_keygen);
+SEALSUM_COMMAND("keygen", "create a sealing key, or a consumer's X25519 output key (mode 0600)", run_keygen);
 SEALSUM_COMMAND("seal", "encrypt a document or model into a sealed file", run_seal);
 SEALSUM_COMMAND("unseal", "decrypt and verify a sealed file (data owner)", run_unseal);

@@ -61,10 +61,11 @@ kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
   return c;
 }
 
-Result<sealsum::secure::SealingKey> release_key(kr::KeyReleaseConfig config, const std::string& kid) {
+Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::string& kid) {
   config.key_id = kid;
-  SEALSUM_ASSIGN_OR_RETURN(sealsum::secure::SecretBuffer key, srv::obtain_key(config));
-  return sealsum::secure::SealingKey::from_bytes(key.span(), kid);
+  SEALSUM_ASSIGN_OR_RETURN(kr::ReleasedKey released, srv::obtain_key(config));
+  SEALSUM_ASSIGN_OR_RETURN(auto key, sealsum::secure::SealingKey::from_bytes(released.key.span(), kid));
+  return srv::DocumentKey{std::move(key), std::move(released.output_policy)};
 }
 
 Result<std::unique_ptr<sealsum::engine::Engine>> load_engine(const sealsum::cli::Args& args,
@@ -75,8 +76,9 @@ Result<std::unique_ptr<sealsum::engine::Engine>> load_engine(const sealsum::cli:
   const std::string path = *args.get("sealed-model");
   SEALSUM_ASSIGN_OR_RETURN(auto header, sealsum::secure::read_sealed_header(path));
   const std::string kid = args.get_or("model-key-id", header.kid);
-  SEALSUM_ASSIGN_OR_RETURN(auto key, release_key(rc, kid));
-  SEALSUM_ASSIGN_OR_RETURN(auto bytes, sealsum::secure::open_sealed_file(path, key, sealsum::secure::ContentType::kModel));
+  SEALSUM_ASSIGN_OR_RETURN(auto released, release_key(rc, kid));
+  SEALSUM_ASSIGN_OR_RETURN(auto bytes,
+                           sealsum::secure::open_sealed_file(path, released.key, sealsum::secure::ContentType::kModel));
   SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
   return sealsum::engine::Engine::from_model_file(std::move(file), eo);
 }

@@ -5,6 +5,8 @@
 // "summarize: " prefix and beam settings) overridden by the flags given, and prints the summary.
 // --json prints {"summary", "ids", "score", "truncated", "timings": {...}} instead.
 // MODEL may be sealed: add --key KEYFILE or --kbs URL (tools/cli/model_loading.h).
+// With --server URL instead of --model, the document is summarized by an attested `sealsum serve`
+// (tools/cli/cmd_remote.cpp; `sealsum summarize --server x --help` lists its flags).
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,6 +20,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/generation_flags.h"
 #include "tools/cli/model_loading.h"
+#include "tools/cli/remote.h"
 
 namespace {
 
@@ -55,7 +58,13 @@ int usage_error(const sealsum::cli::Args& args, const Status& st) {
 }
 
 int run_summarize(const std::vector<std::string>& argv) {
-  sealsum::cli::Args args("summarize", "--model MODEL [--input FILE|-] [generation flags]");
+  for (const std::string& a : argv) {
+    if (a == "--server" || a.rfind("--server=", 0) == 0) return sealsum::cli::run_remote_summarize(argv);
+  }
+  sealsum::cli::Args args("summarize",
+                          "--model MODEL [--input FILE|-] [generation flags]\n"
+                          "       sealsum summarize --server URL --measurement HEX (--document ID | --input FILE) "
+                          "[options]   (remote; see --server x --help)");
   sealsum::cli::add_model_flags(args);  // --model, and --key / --kbs for a sealed model
   args.option("input", "FILE", "document to summarize; - or absent: stdin")
       .option("threads", "N", "compute threads (default 0 = one per available CPU)")

@@ -87,4 +87,30 @@ Status apply_generation_flags(const Args& args, decoding::GenerationParams& p) {
   return Status::ok();
 }
 
+Result<nlohmann::json> generation_request_members(const Args& args) {
+  for (const char* local_only : {"forced-bos-token-id", "forced-eos-token-id", "decoder-start-token-id"}) {
+    if (args.has(local_only)) {
+      return invalid_argument(std::string("--") + local_only + " is not accepted by the server API (local runs only)");
+    }
+  }
+  // Parse through the local rules first, so a remote request fails on the same flag a local one would.
+  decoding::GenerationParams p;
+  SEALSUM_RETURN_IF_ERROR(apply_generation_flags(args, p));
+  nlohmann::json out = nlohmann::json::object();
+  if (args.has("num-beams")) out["num_beams"] = p.num_beams;
+  if (args.has("max-length")) out["max_length"] = p.max_length;
+  if (args.has("max-new-tokens")) out["max_new_tokens"] = *p.max_new_tokens;
+  if (args.has("min-length")) out["min_length"] = p.min_length;
+  if (args.has("length-penalty")) out["length_penalty"] = p.length_penalty;
+  if (args.has("no-repeat-ngram-size")) out["no_repeat_ngram_size"] = p.no_repeat_ngram_size;
+  if (args.has("early-stopping") || args.has("early-stopping-mode")) {
+    switch (p.early_stopping) {
+      case decoding::EarlyStopping::kTrue: out["early_stopping"] = true; break;
+      case decoding::EarlyStopping::kFalse: out["early_stopping"] = false; break;
+      case decoding::EarlyStopping::kNever: out["early_stopping"] = "never"; break;
+    }
+  }
+  return out;
+}
+
 }  // namespace sealsum::cli

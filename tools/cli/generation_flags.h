@@ -17,6 +17,8 @@
 // exit code 2). Ranges are checked per flag; the combination is checked by decoding::generate().
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 #include "engine/decoding/generation.h"
 #include "tools/cli/command.h"
@@ -25,5 +27,11 @@ namespace sealsum::cli {
 
 void add_generation_flags(Args& args);
 Status apply_generation_flags(const Args& args, decoding::GenerationParams& params);
+
+// The given generation flags as members of a `sealsum serve` POST /v1/summarize body
+// (server/serve_api.h names): num_beams, max_length, max_new_tokens, min_length, length_penalty,
+// no_repeat_ngram_size, early_stopping. The token-id flags are not part of the server API:
+// kInvalidArgument naming the flag. The server range-checks the values again.
+Result<nlohmann::json> generation_request_members(const Args& args);
 
 }  // namespace sealsum::cli

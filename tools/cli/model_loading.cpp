@@ -59,7 +59,7 @@ Result<sec::SealingKey> sealed_model_key(const Args& args, const sec::SealedHead
   }
   // The key is named by the sealed header's kid so the header's key-id check compares like with like;
   // a wrong released key still fails authentication of the first segment.
-  return sec::SealingKey::from_bytes(released->span(), header.kid);
+  return sec::SealingKey::from_bytes(released->key.span(), header.kid);
 }
 
 }  // namespace
