@@ -1,5 +1,6 @@
 // libFuzzer target: output policies and sealed outputs are outside bytes (the policy comes from a
-// data owner's envelope, the sealed output from a server the consumer does not trust).
+// data owner's envelope or the broker, the sealed output from a server the consumer does not trust,
+// the private JWK from a consumer key file).
 #include <cstddef>
 #include <cstdint>
 
@@ -11,5 +12,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (j.is_discarded()) return 0;
   (void)sealsum::secure::parse_output_policy(j);
   if (key.ok()) (void)key->open(j, "document:fuzz");
+  (void)sealsum::secure::OutputKey::from_private_jwk(j);  // consumer key files (load_output_key_file)
   return 0;
 }

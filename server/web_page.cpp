@@ -15,7 +15,7 @@ const std::string& web_page_html() {
  body { font-family: system-ui, sans-serif; max-width: 56rem; margin: 1.5rem auto; padding: 0 1rem; color: #222; }
  h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.5rem; }
  .banner { padding: .6rem .8rem; border-radius: .3rem; margin: .8rem 0; font-weight: 600; }
- .warn { background: #fde2e1; border: 1px solid #d33; color: #900; }
+ .warn { background: #fff4d6; border: 1px solid #c90; color: #6b4200; }
  .ok { background: #e3f6e5; border: 1px solid #3a3; color: #155; }
  .bad { background: #fde2e1; border: 1px solid #d33; color: #900; }
  textarea { width: 100%; min-height: 9rem; font: inherit; }
@@ -35,10 +35,17 @@ const std::string& web_page_html() {
  <tr><td>TLS key (SHA-256)</td><td><code id="tlskey">-</code></td></tr>
  <tr><td>nonce</td><td><code id="nonce">-</code></td></tr>
 </table>
-<p><small>The page checks that the evidence answers its fresh nonce and binds the runtime data.
-The report signature, the AMD certificate chain and the measurement allow-list are checked by
-<code>sealsum verify --server URL --measurement HEX</code>.</small></p>
-<button id="reattest" type="button">Check again</button>
+<p>
+ <label>pinned measurement(s) <input id="pins" size="60" placeholder="96 hex digits, comma-separated"></label>
+ <label><input id="allow-sim" type="checkbox"> accept simulated evidence (development only)</label>
+ <button id="reattest" type="button">Check again</button>
+</p>
+<table id="checks"></table>
+<p><small>The page checks the report's signature, the VCEK&rarr;ASK&rarr;ARK chain up to AMD's pinned
+roots, debug off, that the evidence answers its fresh nonce and binds the runtime data, and the
+measurement against your pins; it refuses to send anything when a check fails. It cannot see the
+TLS key of its own connection, and it is served by the server it checks: for an independent check
+run <code>sealsum verify --server URL --measurement HEX</code>.</small></p>
 
 <h2>Summarize</h2>
 <div>
@@ -61,18 +68,10 @@ The report signature, the AMD certificate chain and the measurement allow-list a
 <p><small id="stats"></small></p>
 <span id="state" hidden>idle</span>
 
+<script>)SEALSUM" + web_verify_js() + R"SEALSUM(</script>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
-const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, "0")).join("");
-function b64urlToBytes(s) {
-  s = s.replace(/-/g, "+").replace(/_/g, "/");
-  while (s.length % 4) s += "=";
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 function bytesToB64url(u8) {
   let s = "";
   u8.forEach((b) => { s += String.fromCharCode(b); });
@@ -85,7 +84,7 @@ async function loadInfo() {
   const info = await (await fetch("/v1/info")).json();
   const m = $("mode");
   if (info.dev || info.simulated_tee) {
-    m.className = "banner warn";
+    m.className = "banner bad";
     m.textContent = "DEVELOPMENT MODE: simulated TEE" + (info.tls ? "" : ", plain HTTP") +
       ". Nothing here is confidential; do not send real documents.";
   } else {
@@ -104,38 +103,50 @@ async function loadInfo() {
   return info;
 }
 
+// The last verdict; summarize() refuses to send while it has a failed check (an unpinned
+// measurement only warns, so a first look at a --dev server works).
+let verdict = null;
+const pins = () => $("pins").value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+function blocking(v) {
+  return v.checks.filter((c) => !c.passed && !(c.name === "measurement_allowed" && pins().length === 0));
+}
+
 async function attest() {
   const a = $("attest");
   a.className = "banner"; a.textContent = "checking\u2026";
+  verdict = null;
   const nonceBytes = new Uint8Array(24);
   crypto.getRandomValues(nonceBytes);
   const nonce = bytesToB64url(nonceBytes);
   $("nonce").textContent = nonce;
+  try { localStorage.setItem("sealsum-pins", $("pins").value); } catch (e) { /* storage off: pins last this visit */ }
   try {
     const r = await fetch("/v1/attestation?nonce=" + nonce);
     if (!r.ok) throw new Error("HTTP " + r.status);
-    const ans = await r.json();
-    const runtime = b64urlToBytes(ans.runtime_data);
-    const rd = JSON.parse(new TextDecoder().decode(runtime));
-    let report = b64urlToBytes(ans.evidence.report);
-    const magic = new TextDecoder().decode(report.slice(0, 32));
-    const simulated = magic === "SEALSUM-SIMULATED-TEE-EVIDENCE-1";
-    if (simulated) report = report.slice(32);
-    const reportData = report.slice(0x50, 0x70);
-    const measurement = hex(report.slice(0x90, 0xC0));
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", runtime));
-    const bound = hex(digest) === hex(reportData);
-    const fresh = rd.nonce === nonce;
-    $("measurement").textContent = measurement;
-    $("tlskey").textContent = rd.tls_spki_sha256 || "none (plain HTTP: the channel is not bound)";
-    if (bound && fresh) {
-      a.className = simulated ? "banner warn" : "banner ok";
-      a.textContent = simulated
-        ? "Evidence binds this nonce, but it is SIMULATED: not attestation."
-        : "Evidence binds this nonce and the server's TLS key. Verify the signature chain with sealsum verify.";
-    } else {
+    const v = await SealsumVerify.verifyAnswer(await r.json(),
+                                               {nonce, measurements: pins(), allowSimulated: $("allow-sim").checked});
+    verdict = v;
+    $("measurement").textContent = v.measurement || "-";
+    $("tlskey").textContent = v.tlsKey || "none (plain HTTP: the channel is not bound)";
+    const table = $("checks");
+    table.textContent = "";
+    for (const c of v.checks) {
+      const row = table.insertRow();
+      row.insertCell().textContent = c.passed ? "\u2714" : "\u2718";
+      row.insertCell().textContent = c.name;
+      row.insertCell().textContent = c.detail;
+    }
+    const failed = blocking(v);
+    if (failed.length > 0) {
       a.className = "banner bad";
-      a.textContent = "Evidence does NOT bind " + (fresh ? "the runtime data" : "this nonce") + ": do not trust this server.";
+      a.textContent = "REFUSED: " + failed.map((c) => c.name).join(", ") + ". Nothing will be sent to this server.";
+    } else if (v.simulated || !v.accepted) {
+      a.className = "banner warn";
+      a.textContent = (v.simulated ? "Evidence is SIMULATED: not attestation. " : "") +
+        (pins().length === 0 ? "No measurement pinned: the page cannot tell which code this is." : "Measurement pinned.");
+    } else {
+      a.className = "banner ok";
+      a.textContent = "Attested: AMD-signed evidence for the pinned measurement answers this nonce.";
     }
   } catch (e) {
     a.className = "banner bad";
@@ -148,6 +159,11 @@ async function summarize() {
   $("summary").textContent = "";
   $("stats").textContent = "";
   setState("running");
+  if (!verdict || blocking(verdict).length > 0) {
+    showError("Refused: the server's attestation did not pass (see above); the request was not sent.");
+    setState("refused");
+    return;
+  }
   const body = {};
   if ($("src-text").checked) body.text = $("text").value; else body.document = $("document").value;
   for (const k of ["num_beams", "max_length", "no_repeat_ngram_size"]) {
@@ -178,13 +194,21 @@ async function summarize() {
 
 $("go").addEventListener("click", summarize);
 $("reattest").addEventListener("click", attest);
+$("pins").addEventListener("change", attest);
+$("allow-sim").addEventListener("change", attest);
 (async () => {
-  try { await loadInfo(); } catch (e) { showError("cannot reach the server: " + e.message); }
-  await attest();
-  // "#auto=document:ID&max_length=20" (or "?auto=..."): fill the form and summarize (tests).
+  // "#auto=document:ID&max_length=20&measurement=HEX&allow_simulated=1" (or "?auto=..."): pin,
+  // fill the form and summarize (tests).
   const hook = location.hash.startsWith("#auto=") ? location.hash.slice(1) : location.search.slice(1);
+  const params = new URLSearchParams(hook.startsWith("auto=") ? hook : "");
+  let saved = null;
+  try { saved = localStorage.getItem("sealsum-pins"); } catch (e) { /* storage off */ }
+  $("pins").value = params.get("measurement") ?? saved ?? "";
+  let info = null;
+  try { info = await loadInfo(); } catch (e) { showError("cannot reach the server: " + e.message); }
+  $("allow-sim").checked = params.has("allow_simulated") ? params.get("allow_simulated") === "1" : !!(info && info.dev);
+  await attest();
   if (hook.startsWith("auto=")) {
-    const params = new URLSearchParams(hook);
     const auto = params.get("auto");
     if (auto.startsWith("document:")) { $("src-doc").checked = true; $("document").value = auto.slice(9); }
     else if (auto.startsWith("text:")) { $("src-text").checked = true; $("text").value = auto.slice(5); }

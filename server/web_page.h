@@ -2,14 +2,18 @@
 // requests; the Content-Security-Policy set by serve.cpp allows only same-origin fetches).
 //
 // What it does: shows the model and the server mode (a loud banner for --dev); fetches
-// /v1/attestation with a fresh random nonce and checks in the browser that the runtime data names
-// that nonce and that SHA-256(runtime data) equals the report's REPORT_DATA[0:32], then shows the
-// MEASUREMENT and whether the evidence is simulated (the signature chain and the measurement
-// allow-list are checked by `sealsum verify`, not by the page); lets the user pick a sealed
-// document or paste text, and shows the summary (or says it was sealed for a named consumer).
+// /v1/attestation with a fresh random nonce and verifies the answer in the browser
+// (web_verify.cpp: report signature, VCEK -> ASK -> pinned AMD ARK chain, debug off, REPORT_DATA
+// binding of the runtime data, the nonce, and the MEASUREMENT against the user's pins, kept in
+// localStorage); shows every check; refuses to send a request while a check fails (an unpinned
+// measurement, or simulated evidence with "accept simulated" ticked, only warns); lets the user
+// pick a sealed document or paste text, and shows the summary (or says it was sealed for a named
+// consumer). The page is served by the server it checks, so its verdict is a convenience; the
+// independent check is `sealsum verify`.
 // Test hook: "#auto=document:ID" or "#auto=text:..." (or "?auto=..."; plus "&max_length=N&num_beams=N&
-// no_repeat_ngram_size=N") fills the form and summarizes on load; when the answer arrives
-// the element #state holds "done" (or "error"), for headless-browser tests.
+// no_repeat_ngram_size=N&measurement=HEX&allow_simulated=0|1") pins, fills the form and summarizes
+// on load; when the answer arrives the element #state holds "done" (or "error", or "refused" when
+// the attestation stopped the request), for headless-browser tests.
 #pragma once
 
 #include <string>
@@ -17,5 +21,7 @@
 namespace sealsum::server {
 
 const std::string& web_page_html();
+// The attestation verifier the page inlines (server/web_verify.cpp; tested under Node).
+const std::string& web_verify_js();
 
 }  // namespace sealsum::server

@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config          # toolchain
   libeigen3-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev catch2   # the five dependencies
   clang-14 libclang-rt-14-dev python3       # libFuzzer targets and their seed script (tests only)
-  chromium wrk curl                         # end-to-end tests of `sealsum serve` (tests/e2e/serve_*.sh)
+  chromium wrk curl nodejs                  # end-to-end tests of `sealsum serve` (tests/e2e/serve_*.sh)
 )
 if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
   missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Headless Chromium loads the web page of a --dev server, picks a sealed document, summarizes it
-# (the page's "#auto=" hook presses the button) and the summary on screen is checked against a
-# local run; the page's attestation panel must show the simulated measurement.
+# Headless Chromium loads the web page of a --dev server, pins the measurement, picks a sealed
+# document, summarizes it (the page's "?auto=" hook presses the button) and the summary on screen
+# is checked against a local run; the attestation panel must show the simulated measurement and
+# its checks. A second load pins another measurement: the page must refuse, show no summary, and
+# send no summarize request.
 source "$(dirname "$0")/serve_lib.sh"
 CHROME="$(command -v chromium || command -v chromium-browser || true)"
 [ -n "$CHROME" ] || fail "chromium not installed (tools/setup.sh installs it)"
@@ -17,12 +19,20 @@ SERVE_URL="$URL"
 expected="$("$S" summarize --model "$WORK/model.sealsum" --no-repeat-ngram-size 1 --max-length 20 --input "$WORK/doc.txt")"
 [ -n "$expected" ] || fail "empty expected summary"
 
-"$CHROME" --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir="$WORK/chrome" \
-  --virtual-time-budget=30000 --dump-dom \
-  "$SERVE_URL/?auto=document:museum&max_length=20&no_repeat_ngram_size=1" >"$WORK/dom.html" 2>"$WORK/chrome.err" \
-  || { tail -20 "$WORK/chrome.err" >&2; fail "chromium failed"; }
+# page OUT QUERY: the DOM after the page ran with ?QUERY.
+page() {
+  "$CHROME" --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir="$WORK/chrome" \
+    --virtual-time-budget=30000 --dump-dom "$SERVE_URL/?$2" >"$1" 2>"$WORK/chrome.err" \
+    || { tail -20 "$WORK/chrome.err" >&2; fail "chromium failed"; }
+}
+requests() { curl -sf "$SERVE_URL/metrics" | awk '/^sealsum_http_requests_total\{route="\/v1\/summarize"/ {n += $2} END {print n + 0}'; }
+page "$WORK/dom.html" "auto=document:museum&max_length=20&no_repeat_ngram_size=1&measurement=$(measurement)&allow_simulated=1"
+before="$(requests)"
+[ "$before" -ge 1 ] || fail "the metrics do not count the page's summarize request"
+page "$WORK/refused.html" "auto=document:museum&max_length=20&no_repeat_ngram_size=1&measurement=$(printf '0%.0s' $(seq 96))&allow_simulated=1"
+[ "$(requests)" = "$before" ] || fail "the page sent a request to a server whose measurement is not pinned"
 
-python3 - "$WORK/dom.html" "$expected" "$(measurement)" <<'PY'
+python3 - "$WORK/dom.html" "$WORK/refused.html" "$expected" "$(measurement)" <<'PY'
 import sys
 from html.parser import HTMLParser
 class Texts(HTMLParser):
@@ -35,12 +45,24 @@ class Texts(HTMLParser):
     def handle_data(self, data):
         for i in self.stack:
             if i: self.text[i] = self.text.get(i, "") + data
-p = Texts(); p.feed(open(sys.argv[1], encoding="utf-8").read())
-state = p.text.get("state", "").strip()
-summary = p.text.get("summary", "")
-if state != "done": sys.exit(f"FAIL: page state {state!r}, error {p.text.get('error', '')!r}")
-if summary != sys.argv[2]: sys.exit(f"FAIL: summary on screen {summary!r} != {sys.argv[2]!r}")
-if p.text.get("measurement", "").strip() != sys.argv[3]: sys.exit("FAIL: measurement not shown")
-if "SIMULATED" not in p.text.get("attest", ""): sys.exit("FAIL: attestation panel does not flag simulation")
-print(f"PASS browser: summary on screen {summary!r}; attestation: {p.text['attest'].strip()!r}")
+def load(path):
+    p = Texts(); p.feed(open(path, encoding="utf-8").read()); return p.text
+t = load(sys.argv[1])
+state = t.get("state", "").strip()
+summary = t.get("summary", "")
+if state != "done": sys.exit(f"FAIL: page state {state!r}, error {t.get('error', '')!r}")
+if summary != sys.argv[3]: sys.exit(f"FAIL: summary on screen {summary!r} != {sys.argv[3]!r}")
+if t.get("measurement", "").strip() != sys.argv[4]: sys.exit("FAIL: measurement not shown")
+if "SIMULATED" not in t.get("attest", ""): sys.exit("FAIL: attestation panel does not flag simulation")
+checks = t.get("checks", "")
+for name in ("signature", "report_data_binding", "nonce_binding", "measurement_allowed"):
+    if name not in checks: sys.exit(f"FAIL: check {name} not shown: {checks!r}")
+if "\u2718" in checks: sys.exit(f"FAIL: a check failed on the good server: {checks!r}")
+r = load(sys.argv[2])
+if r.get("state", "").strip() != "refused": sys.exit(f"FAIL: wrong pin: state {r.get('state')!r}")
+if r.get("summary", "").strip(): sys.exit("FAIL: wrong pin: a summary is on screen")
+if "REFUSED" not in r.get("attest", "") or "measurement_allowed" not in r.get("attest", ""):
+    sys.exit(f"FAIL: wrong pin: panel says {r.get('attest')!r}")
+print(f"PASS browser: summary on screen {summary!r}; attestation: {t['attest'].strip()!r}; "
+      f"wrong pin: {r['attest'].strip()!r}")
 PY

@@ -16,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "secure/keyrelease/audit.h"
 #include "secure/keyrelease/broker.h"
 #include "secure/keyrelease/store.h"
+#include "secure/output_seal.h"
 #include "server/kbs_server.h"
 #include "tools/cli/command.h"
 
@@ -47,7 +50,8 @@ int run_register(const std::vector<std::string>& argv) {
       .option("broker-key", "KEYFILE", "the broker's key file", true)
       .option("key", "KEYFILE", "the sealing key to register (sealsum keygen); its kid becomes the key id", true)
       .option("policy", "POLICY.json",
-              "release policy: attestation policy JSON (\"measurements\" required) plus optional \"allow_simulated\"",
+              "release policy: attestation policy JSON (\"measurements\" required) plus optional \"allow_simulated\" "
+              "and \"output\" (the output policy of what is summarized with this key)",
               true);
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   auto store = kr::KeyStore::open(*args.get("store"), *args.get("broker-key"));
@@ -60,8 +64,14 @@ int run_register(const std::vector<std::string>& argv) {
   auto parsed = kr::parse_release_policy_json(policy);
   if (!parsed.ok()) return fail(parsed.status().with_context("policy file " + *args.get("policy") + ": "));
   if (Status st = store->register_key(*key, policy); !st.is_ok()) return fail(st);
+  std::string output = "summaries in plaintext to the caller unless the document's envelope says otherwise";
+  if (!parsed->output_policy.empty()) {
+    auto o = sealsum::secure::parse_output_policy(nlohmann::json::parse(parsed->output_policy));
+    output = o.ok() && o->sealed ? "summaries sealed to consumer \"" + o->consumer + "\""
+                                 : "summaries in plaintext to the caller";
+  }
   std::cerr << "registered key id " << key->kid() << " (" << parsed->attestation.measurements.size()
-            << " allowed measurement(s))\n";
+            << " allowed measurement(s); " << output << ")\n";
   if (parsed->allow_simulated) {
     std::cerr << "WARNING: this policy sets allow_simulated: the key will be released to the SIMULATED TEE, "
                  "which anyone can run. Use it for local development only.\n";

@@ -115,3 +115,32 @@ TEST_CASE("generation flags: bad values are usage errors naming the flag", "[cli
   bad({"--num-beams"}, "--num-beams");           // missing value
   bad({"--early-stopping=yes"}, "--early-stopping");  // a switch takes no value
 }
+
+TEST_CASE("generation flags map to server API members; local-only flags are refused") {
+  auto members = [](const std::vector<std::string>& argv) {
+    Args args("summarize", "[options]");
+    sealsum::cli::add_generation_flags(args);
+    REQUIRE(args.parse(argv).is_ok());
+    return sealsum::cli::generation_request_members(args);
+  };
+  auto none = members({});
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  auto all = members({"--num-beams", "3", "--max-length", "40", "--min-length", "5", "--length-penalty", "1.5",
+                      "--no-repeat-ngram-size", "2", "--early-stopping-mode", "never", "--max-new-tokens", "30"});
+  REQUIRE(all.ok());
+  CHECK(*all == nlohmann::json{{"num_beams", 3},        {"max_length", 40},
+                               {"min_length", 5},       {"length_penalty", 1.5},
+                               {"no_repeat_ngram_size", 2}, {"early_stopping", "never"},
+                               {"max_new_tokens", 30}});
+  auto early = members({"--early-stopping"});
+  REQUIRE(early.ok());
+  CHECK((*early)["early_stopping"] == true);
+  CHECK(members({"--num-beams", "0"}).status().code() == Code::kInvalidArgument);
+  for (const char* flag : {"--forced-bos-token-id", "--forced-eos-token-id", "--decoder-start-token-id"}) {
+    INFO(flag);
+    auto r = members({flag, "1"});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find(std::string(flag)) != std::string::npos);
+  }
+}
