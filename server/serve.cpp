@@ -240,7 +240,16 @@ void Server::install_routes() {
     set_json(res, 200, j.dump());
   });
   h.Get("/v1/documents", [this](const httplib::Request&, httplib::Response& res) {
-    json ids = documents_ ? json(documents_->list()) : json::array();
+    json ids = json::array();
+    if (documents_) {
+      auto listed = documents_->list();
+      if (!listed.ok()) {
+        log_(json{{"event", "documents_list_failed"}, {"error", listed.status().to_string()}}.dump());
+        set_error(res, 503, "the document store cannot be listed right now; try again later");
+        return;
+      }
+      ids = *listed;
+    }
     set_json(res, 200, json{{"documents", ids}}.dump());
   });
   h.Get("/v1/attestation", [this](const httplib::Request& req, httplib::Response& res) {

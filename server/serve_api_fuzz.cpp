@@ -1,10 +1,12 @@
 // libFuzzer target: every parser of outside bytes in the serve API — request bodies, document
 // envelopes (decrypted plaintext is owner-controlled, not server-controlled), attestation answers
-// (a client parses what a possibly hostile server sends) and measurement lists.
+// (a client parses what a possibly hostile server sends), measurement lists and blob-container
+// listings (document_sources.h: the storage account is untrusted).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "server/document_sources.h"
 #include "server/serve_api.h"
 #include "server/serve_attest.h"
 #include "server/serve_documents.h"
@@ -27,5 +29,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   e.allow_simulated = true;
   (void)verify_attestation_answer(s, e);
   (void)parse_measurement_list(s);
+  (void)parse_blob_list(s);
   return 0;
 }

@@ -11,8 +11,6 @@
 
 namespace sealsum::server {
 
-namespace fs = std::filesystem;
-
 Status parse_document_envelope(std::span<const uint8_t> p, size_t& text_offset, secure::OutputPolicy& out) {
   constexpr size_t kMagic = sizeof kEnvelopeMagic - 1;
   text_offset = 0;
@@ -32,19 +30,6 @@ Status parse_document_envelope(std::span<const uint8_t> p, size_t& text_offset, 
   out = std::move(policy).value();
   text_offset = nl + 1;
   return Status::ok();
-}
-
-std::vector<std::string> DocumentStore::list() const {
-  std::vector<std::string> ids;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (p.extension() != ".sealed") continue;
-    std::string id = p.stem().string();
-    if (valid_document_id(id) && it->is_regular_file(ec)) ids.push_back(std::move(id));
-  }
-  std::sort(ids.begin(), ids.end());
-  return ids;
 }
 
 namespace {
@@ -77,20 +62,18 @@ Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::key_for(c
 
 Result<OpenedDocument> DocumentStore::open(const std::string& id) {
   if (!valid_document_id(id)) return invalid_argument("invalid document id");
-  const fs::path path = dir_ / (id + ".sealed");
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return not_found("no document \"" + id + "\"");
-  SEALSUM_ASSIGN_OR_RETURN(secure::SealedHeader header, secure::read_sealed_header(path));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed, source_->fetch(id, kMaxDocumentFileBytes));
+  auto parsed = secure::parse_sealed_header(sealed);
+  if (!parsed.ok()) return parsed.status().with_context("document \"" + id + "\"");
+  const secure::SealedHeader& header = *parsed;
   if (header.content_type != secure::ContentType::kDocument) {
     return invalid_argument("document \"" + id + "\" is not a sealed document (content type)");
-  }
-  if (header.plaintext_size > kMaxDocumentFileBytes) {
-    return resource_exhausted("document \"" + id + "\" is larger than 64 MiB");
   }
   SEALSUM_ASSIGN_OR_RETURN(auto key, key_for(header.kid));
   OpenedDocument doc;
   // Opening authenticates the key, and with it the released output policy (protocol.h).
-  SEALSUM_ASSIGN_OR_RETURN(doc.plaintext, secure::open_sealed_file(path, key->key, secure::ContentType::kDocument));
+  SEALSUM_ASSIGN_OR_RETURN(doc.plaintext, secure::open_sealed_bytes(sealed, key->key, secure::ContentType::kDocument,
+                                                                   "document \"" + id + "\""));
   SEALSUM_RETURN_IF_ERROR(parse_document_envelope(doc.plaintext.span(), doc.text_offset, doc.output)
                               .with_context("document \"" + id + "\""));
   if (key->output) {

@@ -1,7 +1,7 @@
-// Sealed documents for `sealsum serve --documents DIR`: DIR/<id>.sealed files (secure/sealed.h,
-// content type "document"), each opened with the key its header names, obtained through the
-// key-release back end (the broker releases it only to an attested TEE whose measurement the data
-// owner allowed).
+// Sealed documents for `sealsum serve --documents DIR|URL`: <id>.sealed files (secure/sealed.h,
+// content type "document") from a directory or a blob container (document_sources.h), each opened
+// with the key its header names, obtained through the key-release back end (the broker releases it
+// only to an attested TEE whose measurement the data owner allowed).
 //
 // Output policy: who may read a summary is decided by the data owner, in one of two places the
 // operator cannot change without the document key:
@@ -38,6 +38,7 @@
 #include "secure/keys.h"
 #include "secure/output_seal.h"
 #include "secure/secret_buffer.h"
+#include "server/document_sources.h"
 
 namespace sealsum::server {
 
@@ -69,10 +70,12 @@ Status parse_document_envelope(std::span<const uint8_t> plaintext, size_t& text_
 
 class DocumentStore {
  public:
-  DocumentStore(std::filesystem::path dir, KeyProvider keys) : dir_(std::move(dir)), keys_(std::move(keys)) {}
+  DocumentStore(std::unique_ptr<DocumentSource> source, KeyProvider keys)
+      : source_(std::move(source)), keys_(std::move(keys)) {}
+  DocumentStore(std::filesystem::path dir, KeyProvider keys) : DocumentStore(directory_source(std::move(dir)), std::move(keys)) {}
 
-  // Ids of the DIR/<id>.sealed files (valid ids only), sorted.
-  std::vector<std::string> list() const;
+  // Ids of the source's <id>.sealed documents (valid ids only), sorted.
+  Result<std::vector<std::string>> list() const { return source_->list(); }
   // kNotFound for an unknown id; key-release and authentication failures pass through.
   Result<OpenedDocument> open(const std::string& id);
 
@@ -82,7 +85,7 @@ class DocumentStore {
     std::optional<secure::OutputPolicy> output;  // the broker-stored policy, validated
   };
   Result<std::shared_ptr<const CachedKey>> key_for(const std::string& kid);
-  std::filesystem::path dir_;
+  std::unique_ptr<DocumentSource> source_;
   KeyProvider keys_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const CachedKey>> cache_;

@@ -25,12 +25,11 @@ page() {
     --virtual-time-budget=30000 --dump-dom "$SERVE_URL/?$2" >"$1" 2>"$WORK/chrome.err" \
     || { tail -20 "$WORK/chrome.err" >&2; fail "chromium failed"; }
 }
-requests() { curl -sf "$SERVE_URL/metrics" | awk '/^sealsum_http_requests_total\{route="\/v1\/summarize"/ {n += $2} END {print n + 0}'; }
 page "$WORK/dom.html" "auto=document:museum&max_length=20&no_repeat_ngram_size=1&measurement=$(measurement)&allow_simulated=1"
-before="$(requests)"
+before="$(summarize_requests "$SERVE_URL")"
 [ "$before" -ge 1 ] || fail "the metrics do not count the page's summarize request"
 page "$WORK/refused.html" "auto=document:museum&max_length=20&no_repeat_ngram_size=1&measurement=$(printf '0%.0s' $(seq 96))&allow_simulated=1"
-[ "$(requests)" = "$before" ] || fail "the page sent a request to a server whose measurement is not pinned"
+[ "$(summarize_requests "$SERVE_URL")" = "$before" ] || fail "the page sent a request to a server whose measurement is not pinned"
 
 python3 - "$WORK/dom.html" "$WORK/refused.html" "$expected" "$(measurement)" <<'PY'
 import sys

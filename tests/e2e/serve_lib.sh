@@ -53,5 +53,10 @@ register() {
     --policy "${2:-$WORK/broker/policy.json}" >/dev/null
 }
 
+# summarize_requests URL: how many POST /v1/summarize requests the server at URL has answered.
+summarize_requests() {
+  curl -sf "$1/metrics" | awk '/^sealsum_http_requests_total\{route="\/v1\/summarize"/ {n += $2} END {print n + 0}'
+}
+
 # tiny_model OUT: the tiny T5 model converted with the real converter.
 tiny_model() { "$S" convert "$FIXTURES/models/tiny-random-t5" -o "$1" >/dev/null 2>&1; }

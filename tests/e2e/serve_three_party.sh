@@ -95,14 +95,13 @@ if "$S" open-summary --key "$WORK/client/stranger.jwk" --document board "$WORK/c
 
 # A client pinning another measurement is refused, and sends nothing; so is one that refuses
 # simulated evidence.
-requests() { curl -sf "$SERVE_URL/metrics" | awk '/^sealsum_http_requests_total\{route="\/v1\/summarize"/ {n += $2} END {print n + 0}'; }
-before="$(requests)"
+before="$(summarize_requests "$SERVE_URL")"
 [ "$before" -ge 3 ] || fail "the metrics do not count the summarize requests made so far ($before)"
 if remote --document memo --measurement "$(printf '0%.0s' $(seq 96))" >/dev/null 2>"$WORK/client/wrong.err"; then
   fail "summarize --server accepted a wrong measurement"
 fi
 grep -q 'measurement_allowed' "$WORK/client/wrong.err" || fail "the refusal does not name measurement_allowed"
-[ "$(requests)" = "$before" ] || fail "a refused client still sent its request"
+[ "$(summarize_requests "$SERVE_URL")" = "$before" ] || fail "a refused client still sent its request"
 if "$S" verify --server "$SERVE_URL" --measurement "$(printf '0%.0s' $(seq 96))" --insecure-simulated \
     >"$WORK/client/wrong.json" 2>/dev/null; then fail "a wrong measurement was accepted"; fi
 grep -q '"name": "measurement_allowed"' "$WORK/client/wrong.json" || fail "no measurement check in the refusal"

@@ -17,10 +17,7 @@
 //
 // Exit: 0 done, 1 refused or failed (reason on stderr), 2 usage error. Key bytes never reach
 // stdout, stderr or a message.
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -39,25 +36,6 @@ constexpr size_t kMaxInputBytes = 16u << 20;
 int usage_error(const Args& args, const std::string& message) {
   std::cerr << "sealsum " << message << "\n\n" << args.usage();
   return 2;
-}
-
-// A whole file, or stdin for "-", bounded.
-Result<std::string> read_input(const std::string& path) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return not_found("cannot open input file '" + path + "'");
-    in = &file;
-  }
-  std::string text;
-  char buf[65536];
-  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in->gcount()));
-    if (text.size() > kMaxInputBytes) return resource_exhausted("the input is larger than 16 MiB");
-  }
-  if (in->bad()) return data_loss("error reading the input");
-  return text;
 }
 
 // Opens `sealed` with the consumer key file and prints the plaintext.
@@ -96,7 +74,7 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
   if (auto id = args.get("document")) {
     (*request)["document"] = *id;
   } else {
-    auto text = read_input(*args.get("input"));
+    auto text = read_input(*args.get("input"), kMaxInputBytes);
     if (!text.ok()) return fail("summarize", text.status());
     (*request)["text"] = std::move(text).value();
   }
@@ -147,7 +125,7 @@ int run_open_summary(const std::vector<std::string>& argv) {
   if (args.has("document") == args.has("context")) {
     return usage_error(args, "open-summary: give exactly one of --document or --context");
   }
-  auto text = read_input(args.rest().empty() ? "-" : args.rest().front());
+  auto text = read_input(args.rest().empty() ? "-" : args.rest().front(), kMaxInputBytes);
   if (!text.ok()) return fail("open-summary", text.status());
   json j = json::parse(*text, nullptr, false);
   if (j.is_object() && j.contains("sealed_summary")) j = j["sealed_summary"];

@@ -1,15 +1,15 @@
 // `sealsum serve`: the summarization service (server/serve.h).
 //
 //   sealsum serve --model MODEL --port N --dev            local development (NOT confidential)
-//   sealsum serve --sealed-model FILE --kbs URL [--model-key-id ID] [--documents DIR]
+//   sealsum serve --sealed-model FILE --kbs URL [--model-key-id ID] [--documents DIR|URL]
 //                 (--vcek CERT --cert-chain PEM | --host-amd-cert JSON) [--uvm-endorsement COSE]
 //                 [--host H] [--port N] [--allow-plaintext-input]
 //
 // --dev: simulated TEE evidence, plain HTTP on 127.0.0.1, a plaintext --model and {"text"} input
 // allowed, and a loud warning on stderr. Otherwise: HTTPS with a key pair generated in this process
 // (its public key is bound into the attestation evidence), the model from a sealed file whose key
-// the broker releases to this TEE's evidence, documents from DIR/<id>.sealed with keys from the
-// broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
+// the broker releases to this TEE's evidence, documents from DIR/<id>.sealed (or a blob container
+// URL, server/document_sources.h) with keys from the broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
 // evidence source (the broker's policy must allow_simulated).
 // SIGINT/SIGTERM stop accepting, finish queued requests and exit 0.
 #include <pthread.h>
@@ -89,7 +89,8 @@ int run_serve(const std::vector<std::string>& argv) {
       .option("sealed-model", "FILE", "sealed model file; its key comes from --kbs")
       .option("model-key-id", "ID", "key id of the sealed model (default: the id in its header)")
       .option("kbs", "URL", "key broker (sealsum kbs serve), e.g. http://127.0.0.1:8443")
-      .option("documents", "DIR", "directory of sealed documents DIR/<id>.sealed")
+      .option("documents", "DIR|URL", "sealed documents <id>.sealed: a directory, or a blob container "
+                                      "https://host/container[?SAS] (http:// with --dev)")
       .option("host", "HOST", "address to listen on (default 127.0.0.1; --dev forces it)")
       .option("port", "N", "port (default 8080; 0 = any free port)")
       .flag("dev", "DEVELOPMENT: simulated TEE, plain HTTP, plaintext model and input. NOT CONFIDENTIAL")
@@ -159,9 +160,17 @@ int run_serve(const std::vector<std::string>& argv) {
                          tls ? std::optional<sealsum::secure::Digest256>(tls->spki_sha256()) : std::nullopt, dev);
 
   std::unique_ptr<srv::DocumentStore> documents;
-  if (auto dir = args.get("documents")) {
-    documents = std::make_unique<srv::DocumentStore>(
-        *dir, [rc](const std::string& kid) { return release_key(rc, kid); });
+  if (auto where = args.get("documents")) {
+    std::unique_ptr<srv::DocumentSource> store;
+    if (where->rfind("http://", 0) == 0 || where->rfind("https://", 0) == 0) {
+      auto blob = srv::blob_source(*where, srv::BlobSourceOptions{dev});
+      if (!blob.ok()) return usage_error(args, "--documents: " + blob.status().message());
+      store = std::move(blob).value();
+    } else {
+      store = srv::directory_source(*where);
+    }
+    documents = std::make_unique<srv::DocumentStore>(std::move(store),
+                                                     [rc](const std::string& kid) { return release_key(rc, kid); });
   }
 
   srv::ServeOptions so;

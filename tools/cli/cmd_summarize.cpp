@@ -7,10 +7,7 @@
 // MODEL may be sealed: add --key KEYFILE or --kbs URL (tools/cli/model_loading.h).
 // With --server URL instead of --model, the document is summarized by an attested `sealsum serve`
 // (tools/cli/cmd_remote.cpp; `sealsum summarize --server x --help` lists its flags).
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,29 +25,6 @@ using sealsum::Status;
 using json = nlohmann::json;
 
 constexpr size_t kMaxDocumentBytes = 16u << 20;  // far above 1024 tokens of text
-
-sealsum::Result<std::string> read_document(const std::string& path) {
-  std::string text;
-  auto read_all = [&](std::istream& in) -> Status {
-    char buf[65536];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      text.append(buf, static_cast<size_t>(in.gcount()));
-      if (text.size() > kMaxDocumentBytes) {
-        return sealsum::resource_exhausted("the input is larger than 16 MiB; summarize a shorter document");
-      }
-    }
-    if (in.bad()) return sealsum::data_loss("error reading the input");
-    return Status::ok();
-  };
-  if (path == "-") {
-    SEALSUM_RETURN_IF_ERROR(read_all(std::cin));
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return sealsum::not_found("cannot open input file '" + path + "'");
-    SEALSUM_RETURN_IF_ERROR(read_all(in));
-  }
-  return text;
-}
 
 int usage_error(const sealsum::cli::Args& args, const Status& st) {
   std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
@@ -80,7 +54,7 @@ int run_summarize(const std::vector<std::string>& argv) {
   if (!engine.ok()) return sealsum::cli::fail("summarize", engine.status());
   sealsum::decoding::GenerationParams params = (*engine)->default_params();
   if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) return usage_error(args, st);
-  auto text = read_document(args.get_or("input", "-"));
+  auto text = sealsum::cli::read_input(args.get_or("input", "-"), kMaxDocumentBytes);
   if (!text.ok()) return sealsum::cli::fail("summarize", text.status());
   auto s = (*engine)->summarize(*text, params);
   if (!s.ok()) return sealsum::cli::fail("summarize", s.status());

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -154,6 +155,26 @@ int parse_or_exit(Args& args, const std::vector<std::string>& argv) {
 int fail(const std::string& command, const Status& st) {
   std::cerr << "sealsum " << command << ": " << st.to_string() << "\n";
   return 1;
+}
+
+Result<std::string> read_input(const std::string& path, size_t limit) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return not_found("cannot open input file '" + path + "'");
+    in = &file;
+  }
+  std::string text;
+  char buf[65536];
+  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in->gcount()));
+    if (text.size() > limit) {
+      return resource_exhausted("the input is larger than " + std::to_string(limit >> 20) + " MiB; use a shorter one");
+    }
+  }
+  if (in->bad()) return data_loss("error reading the input");
+  return text;
 }
 
 }  // namespace sealsum::cli

@@ -72,4 +72,8 @@ int parse_or_exit(Args& args, const std::vector<std::string>& argv);
 // Prints "sealsum <command>: <status>" to stderr and returns 1.
 int fail(const std::string& command, const Status& st);
 
+// The whole of file `path`, or of stdin for "-", refused past `limit` bytes (kResourceExhausted);
+// kNotFound when the file cannot be opened. For documents and JSON answers the user hands us.
+Result<std::string> read_input(const std::string& path, size_t limit);
+
 }  // namespace sealsum::cli

@@ -1,0 +1,204 @@
+// Directory and HTTP(S) blob sources of sealed documents (see document_sources.h).
+#include "server/document_sources.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "server/kbs_client.h"
+#include "server/serve_api.h"
+
+namespace sealsum::server {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kSuffix[] = ".sealed";
+constexpr size_t kSuffixLen = sizeof kSuffix - 1;
+
+// "<id>.sealed" -> id when the id is valid, else "".
+std::string id_of(std::string_view name) {
+  if (name.size() <= kSuffixLen || name.substr(name.size() - kSuffixLen) != kSuffix) return "";
+  std::string id(name.substr(0, name.size() - kSuffixLen));
+  return valid_document_id(id) ? id : "";
+}
+
+class DirectorySource : public DocumentSource {
+ public:
+  explicit DirectorySource(fs::path dir) : dir_(std::move(dir)) {}
+  Result<std::vector<std::string>> list() const override {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string id = id_of(it->path().filename().string());
+      if (!id.empty() && it->is_regular_file(ec)) ids.push_back(std::move(id));
+    }
+    if (ec) return unavailable("cannot list " + dir_.string() + ": " + ec.message());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+  Result<std::vector<uint8_t>> fetch(const std::string& id, size_t max_bytes) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    const fs::path path = dir_ / (id + kSuffix);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return not_found("no document \"" + id + "\"");
+    const auto size = fs::file_size(path, ec);
+    if (ec) return unavailable("cannot stat document \"" + id + "\": " + ec.message());
+    if (size > max_bytes) return resource_exhausted("document \"" + id + "\" is larger than the limit");
+    std::vector<uint8_t> bytes(static_cast<size_t>(size));
+    std::ifstream in(path, std::ios::binary);
+    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
+      return unavailable("cannot read document \"" + id + "\"");
+    }
+    return bytes;
+  }
+  std::string describe() const override { return dir_.string(); }
+
+ private:
+  fs::path dir_;
+};
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for the list marker).
+std::string url_encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+class BlobSource : public DocumentSource {
+ public:
+  BlobSource(std::string origin, std::string container_path, std::string query, int timeout_s)
+      : origin_(std::move(origin)), path_(std::move(container_path)), query_(std::move(query)), timeout_s_(timeout_s) {}
+
+  Result<std::vector<std::string>> list() const override {
+    std::vector<std::string> ids;
+    std::string marker;
+    for (int page = 0; page < kMaxListPages; ++page) {
+      std::string target = path_ + "?restype=container&comp=list" + (query_.empty() ? "" : "&" + query_);
+      if (!marker.empty()) target += "&marker=" + url_encode(marker);
+      SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, kMaxListAnswerBytes, "listing the container"));
+      if (!body.has_value()) return not_found("the blob container " + describe() + " does not exist");
+      BlobListPage p = parse_blob_list({reinterpret_cast<const char*>(body->data()), body->size()});
+      ids.insert(ids.end(), p.ids.begin(), p.ids.end());
+      if (p.next_marker.empty()) {
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        return ids;
+      }
+      marker = std::move(p.next_marker);
+    }
+    return unavailable("the blob container " + describe() + " lists more than " + std::to_string(kMaxListPages) +
+                       " pages");
+  }
+
+  Result<std::vector<uint8_t>> fetch(const std::string& id, size_t max_bytes) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    std::string target = path_ + "/" + id + kSuffix + (query_.empty() ? "" : "?" + query_);
+    SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, max_bytes, "document \"" + id + "\""));
+    if (!body.has_value()) return not_found("no document \"" + id + "\"");
+    return std::move(body).value();
+  }
+
+  std::string describe() const override { return origin_ + path_; }
+
+ private:
+  // The body of a 200 answer, nullopt for 404; other statuses and transport failures are
+  // kUnavailable naming `what` and the host (never the query).
+  Result<std::optional<std::vector<uint8_t>>> get(const std::string& target, size_t max_bytes,
+                                                  const std::string& what) const {
+    httplib::Client cli(origin_);
+    if (!cli.is_valid()) return invalid_argument("cannot use the document store origin " + origin_);
+    cli.set_connection_timeout(10, 0);
+    cli.set_read_timeout(timeout_s_, 0);
+    cli.enable_server_certificate_verification(true);
+    const httplib::Headers headers = {{"x-ms-version", "2021-08-06"}};
+    int status = 0;
+    bool too_big = false;
+    std::vector<uint8_t> body;
+    auto on_response = [&](const httplib::Response& r) {
+      status = r.status;
+      if (status != 200) return true;  // read (and drop) the error body
+      if (r.has_header("Content-Length")) {
+        too_big = std::strtoull(r.get_header_value("Content-Length").c_str(), nullptr, 10) > max_bytes;
+      }
+      return !too_big;
+    };
+    auto on_data = [&](const char* data, size_t n) {
+      if (status != 200) return true;
+      if (body.size() + n > max_bytes) {
+        too_big = true;
+        return false;
+      }
+      body.insert(body.end(), data, data + n);
+      return true;
+    };
+    auto res = cli.Get(target, headers, on_response, on_data);
+    if (too_big) return resource_exhausted(what + " in " + describe() + " is larger than the limit");
+    if (!res) {
+      return unavailable(what + ": cannot reach " + origin_ + ": " + httplib::to_string(res.error()) +
+                         " (is the storage URL right?)");
+    }
+    if (status == 404) return std::optional<std::vector<uint8_t>>();
+    if (status != 200) {
+      return unavailable(what + ": " + describe() + " answered HTTP " + std::to_string(status) +
+                         (status == 403 ? " (is the SAS token valid and allowed to read and list?)" : ""));
+    }
+    return std::optional<std::vector<uint8_t>>(std::move(body));
+  }
+
+  std::string origin_, path_, query_;
+  int timeout_s_;
+};
+
+}  // namespace
+
+std::unique_ptr<DocumentSource> directory_source(fs::path dir) { return std::make_unique<DirectorySource>(std::move(dir)); }
+
+Result<std::unique_ptr<DocumentSource>> blob_source(const std::string& url, BlobSourceOptions options) {
+  SEALSUM_ASSIGN_OR_RETURN(auto parts, split_url(url));
+  if (url.rfind("https://", 0) != 0 && !options.allow_plain_http) {
+    return invalid_argument("a document store URL must be https:// (http:// only with --dev)");
+  }
+  std::string path = parts.second, query;
+  if (auto q = path.find('?'); q != std::string::npos) {
+    query = path.substr(q + 1);
+    path.resize(q);
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path.size() < 2 || path.find("//") != std::string::npos) {
+    return invalid_argument("a document store URL must name a container: https://host/container[?SAS]");
+  }
+  return std::unique_ptr<DocumentSource>(new BlobSource(parts.first, path, query, options.timeout_s));
+}
+
+BlobListPage parse_blob_list(std::string_view xml) {
+  BlobListPage out;
+  auto element = [&xml](std::string_view tag, size_t from, size_t& next) -> std::optional<std::string_view> {
+    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+    const size_t a = xml.find(open, from);
+    if (a == std::string_view::npos) return std::nullopt;
+    const size_t b = xml.find(close, a + open.size());
+    if (b == std::string_view::npos) return std::nullopt;
+    next = b + close.size();
+    return xml.substr(a + open.size(), b - a - open.size());
+  };
+  size_t pos = 0, next = 0;
+  while (auto name = element("Name", pos, next)) {
+    std::string id = id_of(*name);
+    if (!id.empty()) out.ids.push_back(std::move(id));
+    pos = next;
+  }
+  if (auto marker = element("NextMarker", 0, next); marker && marker->size() <= 1024) out.next_marker = *marker;
+  return out;
+}
+
+}  // namespace sealsum::server
