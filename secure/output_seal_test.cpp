@@ -168,7 +168,25 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
   std::filesystem::permissions(path, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
   CHECK(load_output_key_file(path).status().code() == Code::kPermissionDenied);
   CHECK(load_output_key_file(dir / "absent.jwk").status().code() == Code::kNotFound);
-  for (const std::string bad : {"", "not json", "[]", R"({"kty":"OKP","crv":"X25519","x":"AAAA"})"}) {
+  // An RSA consumer keeps a PEM private key; the same loader takes it.
+  EVP_PKEY* pk = EVP_RSA_gen(2048);
+  REQUIRE(pk != nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  REQUIRE(PEM_write_bio_PrivateKey(bio, pk, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const std::string pem(data, static_cast<size_t>(BIO_get_mem_data(bio, &data)));
+  BIO_free(bio);
+  EVP_PKEY_free(pk);
+  REQUIRE(write_secret_file(dir / "rsa.pem", keyrelease::as_bytes(pem), "test file").is_ok());
+  auto rsa = load_output_key_file(dir / "rsa.pem");
+  REQUIRE(rsa.ok());
+  auto rsa_sealed = seal_output(policy_for(rsa->public_jwk()), keyrelease::as_bytes(std::string("r")), "c");
+  REQUIRE(rsa_sealed.ok());
+  CHECK(rsa->open(*rsa_sealed, "c").ok());
+  CHECK(write_output_key_file(dir / "rsa.jwk", *rsa).code() == Code::kUnimplemented);
+
+  for (const std::string bad : {"", "not json", "[]", R"({"kty":"OKP","crv":"X25519","x":"AAAA"})",
+                                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}) {
     INFO(bad);
     const auto p = dir / "bad.jwk";
     std::filesystem::remove(p);

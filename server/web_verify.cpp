@@ -116,8 +116,10 @@ const SealsumVerify = (() => {
 
   async function chainCheck(evidence, now) {
     if (!evidence.signing_cert) return [false, "the evidence carries no VCEK/VLEK certificate"];
-    const signing = /^-----BEGIN/.test(evidence.signing_cert) ? pemCertificates(evidence.signing_cert)[0]
-                                                               : b64ToBytes(evidence.signing_cert);
+    // signing_cert is base64url of the certificate file's bytes: DER, or PEM text (Azure's host JSON).
+    const raw = b64ToBytes(evidence.signing_cert);
+    const text = new TextDecoder().decode(raw.slice(0, 11));
+    const signing = text === "-----BEGIN " ? pemCertificates(new TextDecoder().decode(raw))[0] : raw;
     const chain = pemCertificates(evidence.cert_chain);
     if (!signing || chain.length !== 2) return [false, "expected a VCEK/VLEK and an ASK/ASVK + ARK chain"];
     const [leaf, ask, ark] = [certificate(signing), certificate(chain[0]), certificate(chain[1])];

@@ -63,13 +63,13 @@ const realAnswer = (rep = report, cert = vcek, pem = chain) =>
   const r4 = byName(await V.verifyAnswer(realAnswer(), {nonce: "n", measurements: ["00".repeat(48)], now: when}));
   expect("an unpinned measurement is refused", !r4.measurement_allowed.passed, JSON.stringify(r4.measurement_allowed));
 }
-// Real evidence from Azure Container Instances: VCEK as PEM from the host certificate JSON, and
-// the runtime data that REPORT_DATA binds.
+// Real evidence from Azure Container Instances, as `sealsum serve --host-amd-cert` sends it: the
+// VCEK's PEM text (base64url) from the host certificate JSON, and the runtime data REPORT_DATA binds.
 {
   const host = JSON.parse(fx("attestation/azure-aci-milan/uvm_host_amd_certificate.json"));
   const aci = new Uint8Array(fx("attestation/azure-aci-milan/snp_report.bin"));
   const answer = {runtime_data: b64url(fx("attestation/azure-aci-milan/runtime_data.json")),
-                  evidence: {report: b64url(aci), signing_cert: host.vcekCert, cert_chain: host.certificateChain}};
+                  evidence: {report: b64url(aci), signing_cert: b64url(Buffer.from(host.vcekCert)), cert_chain: host.certificateChain}};
   const r = byName(await V.verifyAnswer(answer, {nonce: undefined, measurements: [hexOf(aci.slice(0x90, 0xC0))], now: when}));
   for (const c of ["certificate_chain", "signature", "report_data_binding", "measurement_allowed"]) {
     expect("azure-aci-milan " + c, r[c] && r[c].passed, JSON.stringify(r[c]));
