@@ -1,6 +1,7 @@
 #include "engine/layers/attention.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "engine/kernels/kernels.h"
@@ -44,6 +45,31 @@ void self_attention(const float* q, int64_t ldq, const float* k, int64_t ldk, co
     pool->parallel_for(heads, 1, run);
   } else {
     run(0, heads);
+  }
+}
+
+void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t layer, int64_t t, int64_t heads,
+                            int64_t dh, const float* bias, float* scores, float* ctx) {
+  const int64_t width = heads * dh, n_keys = t + 1;
+  for (int64_t r = 0; r < R; ++r) {
+    const float* row = qkv + r * 3 * width;
+    float* K = cache.k(layer, r);
+    float* V = cache.v(layer, r);
+    std::memcpy(K + t * width, row + width, static_cast<size_t>(width) * sizeof(float));
+    std::memcpy(V + t * width, row + 2 * width, static_cast<size_t>(width) * sizeof(float));
+    for (int64_t h = 0; h < heads; ++h) {
+      attention_head(row + h * dh, 3 * width, 1, K + h * dh, width, V + h * dh, width, n_keys, dh, 1.0f,
+                     bias != nullptr ? bias + h * n_keys : nullptr, 0, scores, ctx + r * width + h * dh, width);
+    }
+  }
+}
+
+void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
+                     float* scores, float* ctx) {
+  const int64_t width = heads * dh;
+  for (int64_t h = 0; h < heads; ++h) {
+    attention_head(q + h * dh, width, R, kv + h * dh, 2 * width, kv + width + h * dh, 2 * width, Lenc, dh, 1.0f,
+                   nullptr, 0, scores, ctx + h * dh, width);
   }
 }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "engine/kernels/threadpool.h"
+#include "engine/layers/kv_cache.h"
 
 namespace sealsum::layers {
 
@@ -33,5 +34,18 @@ void attention_head(const float* q, int64_t ldq, int64_t m, const float* k, int6
 void self_attention(const float* q, int64_t ldq, const float* k, int64_t ldk, const float* v, int64_t ldv,
                     int64_t L, int64_t heads, int64_t dh, float scale, const float* rel_bias, float* out,
                     int64_t ldo, kernels::ThreadPool* pool);
+
+// One decoder step of self-attention for R rows (hypotheses) at position t, width = heads·dh.
+// qkv: [R, 3·width] (query, key, value side by side). Row r's key and value are stored in `cache`
+// (layer `layer`, row r) at position t, then its query attends to that row's positions 0..t.
+// bias: [heads][t+1] added to the scores (T5's causal relative bias), or nullptr. scale is 1: a
+// model that scales queries does so in qkv first. scores: t+1 floats of scratch. ctx: [R, width].
+void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t layer, int64_t t, int64_t heads,
+                            int64_t dh, const float* bias, float* scores, float* ctx);
+
+// Cross-attention of R query rows q [R, width] against the encoder's keys and values
+// kv [Lenc, 2·width] (key then value in each row). scores: R·Lenc floats of scratch. ctx: [R, width].
+void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
+                     float* scores, float* ctx);
 
 }  // namespace sealsum::layers

@@ -354,28 +354,14 @@ Status BartSession::step(std::span<const int32_t> tokens, float* logits) {
     const int64_t layer = static_cast<int64_t>(l);
     blk.qkv.forward(x, R, qkv, pool_);
     BartModel::scale_q(qkv, R, 3 * d, d, scaling);
-    for (int64_t r = 0; r < R; ++r) {
-      const float* row = qkv + r * 3 * d;
-      float* K = cache_.k(layer, r);
-      float* V = cache_.v(layer, r);
-      std::memcpy(K + t * d, row + d, static_cast<size_t>(d) * sizeof(float));
-      std::memcpy(V + t * d, row + 2 * d, static_cast<size_t>(d) * sizeof(float));
-      for (int64_t hd = 0; hd < H; ++hd) {
-        layers::attention_head(row + hd * dh, 3 * d, 1, K + hd * dh, d, V + hd * dh, d, n_keys, dh, 1.0f, nullptr, 0,
-                               scores, ctx + r * d + hd * dh, d);
-      }
-    }
+    layers::decoder_self_attention(qkv, R, cache_, layer, t, H, dh, nullptr, scores, ctx);
     blk.o.forward(ctx, R, tmp, pool_);
     ops::add(x, tmp, R * d);
     blk.ln_self.forward(x, R, x);
 
     blk.cross_q.forward(x, R, q, pool_);
     BartModel::scale_q(q, R, d, d, scaling);
-    const float* kv = cross_kv_[l].data();
-    for (int64_t hd = 0; hd < H; ++hd) {
-      layers::attention_head(q + hd * dh, d, R, kv + hd * dh, 2 * d, kv + d + hd * dh, 2 * d, Lenc, dh, 1.0f, nullptr,
-                             0, scores, ctx + hd * dh, d);
-    }
+    layers::cross_attention(q, R, cross_kv_[l].data(), Lenc, H, dh, scores, ctx);
     blk.cross_o.forward(ctx, R, tmp, pool_);
     ops::add(x, tmp, R * d);
     blk.ln_cross.forward(x, R, x);

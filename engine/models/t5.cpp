@@ -392,27 +392,13 @@ Status T5Session::step(std::span<const int32_t> tokens, float* logits) {
     // Self-attention over this row's cache (positions 0..t, t written now).
     blk.ln_self.forward(x, R, n);
     blk.qkv.forward(n, R, qkv, pool_);
-    for (int64_t r = 0; r < R; ++r) {
-      const float* row = qkv + r * 3 * inner;
-      float* K = cache_.k(layer, r);
-      float* V = cache_.v(layer, r);
-      std::memcpy(K + t * inner, row + inner, static_cast<size_t>(inner) * sizeof(float));
-      std::memcpy(V + t * inner, row + 2 * inner, static_cast<size_t>(inner) * sizeof(float));
-      for (int64_t hd = 0; hd < H; ++hd) {
-        layers::attention_head(row + hd * dk, 3 * inner, 1, K + hd * dk, inner, V + hd * dk, inner, n_keys, dk, 1.0f,
-                               bias + hd * n_keys, 0, scores, ctx + r * inner + hd * dk, inner);
-      }
-    }
+    layers::decoder_self_attention(qkv, R, cache_, layer, t, H, dk, bias, scores, ctx);
     blk.o.forward(ctx, R, tmp, pool_);
     ops::add(x, tmp, R * d);
     // Cross-attention: all rows against the shared encoder keys/values.
     blk.ln_cross.forward(x, R, n);
     blk.cross_q.forward(n, R, q, pool_);
-    const float* kv = cross_kv_[l].data();
-    for (int64_t hd = 0; hd < H; ++hd) {
-      layers::attention_head(q + hd * dk, inner, R, kv + hd * dk, 2 * inner, kv + inner + hd * dk, 2 * inner, Lenc,
-                             dk, 1.0f, nullptr, 0, scores, ctx + hd * dk, inner);
-    }
+    layers::cross_attention(q, R, cross_kv_[l].data(), Lenc, H, dk, scores, ctx);
     blk.cross_o.forward(ctx, R, tmp, pool_);
     ops::add(x, tmp, R * d);
     // Feed-forward.
