@@ -225,7 +225,9 @@ Status write_secret_file(const std::filesystem::path& path, std::span<const uint
   const std::string name = std::string(what) + " " + path.string();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return invalid_argument(path.string() + " already exists; refusing to overwrite it (" + std::string(what) + ")");
+    if (errno == EEXIST) {
+      return invalid_argument(path.string() + " already exists; refusing to overwrite it (" + std::string(what) + ")");
+    }
     return invalid_argument("cannot create " + name + ": " + std::strerror(errno));
   }
   auto fail = [&](const std::string& message) {

@@ -161,7 +161,9 @@ class BlobSource : public DocumentSource {
 
 }  // namespace
 
-std::unique_ptr<DocumentSource> directory_source(fs::path dir) { return std::make_unique<DirectorySource>(std::move(dir)); }
+std::unique_ptr<DocumentSource> directory_source(fs::path dir) {
+  return std::make_unique<DirectorySource>(std::move(dir));
+}
 
 Result<std::unique_ptr<DocumentSource>> blob_source(const std::string& url, BlobSourceOptions options) {
   SEALSUM_ASSIGN_OR_RETURN(auto parts, split_url(url));

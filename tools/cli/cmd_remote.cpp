@@ -64,7 +64,9 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
       .option("timeout", "S", "seconds to wait for the server (default 300)");
   add_generation_flags(args);
   if (int rc = parse_or_exit(args, argv); rc >= 0) return rc;
-  if (args.has("document") == args.has("input")) return usage_error(args, "summarize: give exactly one of --document or --input");
+  if (args.has("document") == args.has("input")) {
+    return usage_error(args, "summarize: give exactly one of --document or --input");
+  }
   auto list = server::parse_measurement_list(*args.get("measurement"));
   if (!list.ok()) return usage_error(args, "summarize: --measurement: " + list.status().message());
   auto timeout = args.get_int("timeout", 1, 3600);

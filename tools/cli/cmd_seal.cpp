@@ -37,8 +37,6 @@ int keygen_output_key(const Args& args) {
   if (args.has("kid")) return usage_error(args, "--kid applies to sealing keys only");
   auto key = sec::OutputKey::generate_x25519();
   if (!key.ok()) return sealsum::cli::fail("keygen", key.status());
-  const std::string path = *args.get("output");
-  if (Status st = sec::write_output_key_file(path, *key); !st.is_ok()) return sealsum::cli::fail("keygen", st);
   nlohmann::json out = key->public_jwk();
   if (auto consumer = args.get("consumer")) {
     out = {{"mode", "sealed"}, {"consumer", *consumer}, {"key", out}};
@@ -46,6 +44,8 @@ int keygen_output_key(const Args& args) {
       return usage_error(args, "--consumer: " + valid.status().message());
     }
   }
+  const std::string path = *args.get("output");
+  if (Status st = sec::write_output_key_file(path, *key); !st.is_ok()) return sealsum::cli::fail("keygen", st);
   std::cout << out.dump() << std::endl;
   std::cerr << "wrote " << path << " (X25519 output key; keep it private, give the data owner the line above)\n";
   return 0;
