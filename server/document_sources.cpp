@@ -4,8 +4,8 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <fstream>
 
+#include "common/files.h"
 #include "server/kbs_client.h"
 #include "server/serve_api.h"
 
@@ -37,18 +37,14 @@ class DirectorySource : public DocumentSource {
     std::sort(ids.begin(), ids.end());
     return ids;
   }
-  Result<std::vector<uint8_t>> fetch(const std::string& id, size_t max_bytes) const override {
+  Result<std::string> fetch(const std::string& id, size_t max_bytes) const override {
     if (!valid_document_id(id)) return invalid_argument("invalid document id");
     const fs::path path = dir_ / (id + kSuffix);
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return not_found("no document \"" + id + "\"");
-    const auto size = fs::file_size(path, ec);
-    if (ec) return unavailable("cannot stat document \"" + id + "\": " + ec.message());
-    if (size > max_bytes) return resource_exhausted("document \"" + id + "\" is larger than the limit");
-    std::vector<uint8_t> bytes(static_cast<size_t>(size));
-    std::ifstream in(path, std::ios::binary);
-    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
-      return unavailable("cannot read document \"" + id + "\"");
+    auto bytes = read_file_bounded(path, max_bytes);
+    if (!bytes.ok() && bytes.status().code() == Code::kResourceExhausted) {
+      return resource_exhausted("document \"" + id + "\" is larger than the limit");
     }
     return bytes;
   }
@@ -87,7 +83,7 @@ class BlobSource : public DocumentSource {
       if (!marker.empty()) target += "&marker=" + url_encode(marker);
       SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, kMaxListAnswerBytes, "listing the container"));
       if (!body.has_value()) return not_found("the blob container " + describe() + " does not exist");
-      BlobListPage p = parse_blob_list({reinterpret_cast<const char*>(body->data()), body->size()});
+      BlobListPage p = parse_blob_list(*body);
       ids.insert(ids.end(), p.ids.begin(), p.ids.end());
       if (p.next_marker.empty()) {
         std::sort(ids.begin(), ids.end());
@@ -100,7 +96,7 @@ class BlobSource : public DocumentSource {
                        " pages");
   }
 
-  Result<std::vector<uint8_t>> fetch(const std::string& id, size_t max_bytes) const override {
+  Result<std::string> fetch(const std::string& id, size_t max_bytes) const override {
     if (!valid_document_id(id)) return invalid_argument("invalid document id");
     std::string target = path_ + "/" + id + kSuffix + (query_.empty() ? "" : "?" + query_);
     SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, max_bytes, "document \"" + id + "\""));
@@ -113,7 +109,7 @@ class BlobSource : public DocumentSource {
  private:
   // The body of a 200 answer, nullopt for 404; other statuses and transport failures are
   // kUnavailable naming `what` and the host (never the query).
-  Result<std::optional<std::vector<uint8_t>>> get(const std::string& target, size_t max_bytes,
+  Result<std::optional<std::string>> get(const std::string& target, size_t max_bytes,
                                                   const std::string& what) const {
     httplib::Client cli(origin_);
     if (!cli.is_valid()) return invalid_argument("cannot use the document store origin " + origin_);
@@ -123,7 +119,7 @@ class BlobSource : public DocumentSource {
     const httplib::Headers headers = {{"x-ms-version", "2021-08-06"}};
     int status = 0;
     bool too_big = false;
-    std::vector<uint8_t> body;
+    std::string body;
     auto on_response = [&](const httplib::Response& r) {
       status = r.status;
       if (status != 200) return true;  // read (and drop) the error body
@@ -138,7 +134,7 @@ class BlobSource : public DocumentSource {
         too_big = true;
         return false;
       }
-      body.insert(body.end(), data, data + n);
+      body.append(data, n);
       return true;
     };
     auto res = cli.Get(target, headers, on_response, on_data);
@@ -147,12 +143,12 @@ class BlobSource : public DocumentSource {
       return unavailable(what + ": cannot reach " + origin_ + ": " + httplib::to_string(res.error()) +
                          " (is the storage URL right?)");
     }
-    if (status == 404) return std::optional<std::vector<uint8_t>>();
+    if (status == 404) return std::optional<std::string>();
     if (status != 200) {
       return unavailable(what + ": " + describe() + " answered HTTP " + std::to_string(status) +
                          (status == 403 ? " (is the SAS token valid and allowed to read and list?)" : ""));
     }
-    return std::optional<std::vector<uint8_t>>(std::move(body));
+    return std::optional<std::string>(std::move(body));
   }
 
   std::string origin_, path_, query_;

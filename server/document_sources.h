@@ -19,7 +19,6 @@
 // Thread safety: list() and fetch() may be called concurrently (each HTTP call has its own client).
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -38,7 +37,7 @@ class DocumentSource {
   // Valid document ids, sorted. kUnavailable when the store cannot be listed.
   virtual Result<std::vector<std::string>> list() const = 0;
   // The sealed bytes of `id`. kNotFound when absent, kResourceExhausted over max_bytes.
-  virtual Result<std::vector<uint8_t>> fetch(const std::string& id, size_t max_bytes) const = 0;
+  virtual Result<std::string> fetch(const std::string& id, size_t max_bytes) const = 0;
   // For logs and messages: the directory, or scheme://host/container (never the query).
   virtual std::string describe() const = 0;
 };

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "secure/keyrelease/encoding.h"
 #include "secure/sealed.h"
 #include "server/serve_api.h"
 
@@ -62,7 +63,8 @@ Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::key_for(c
 
 Result<OpenedDocument> DocumentStore::open(const std::string& id) {
   if (!valid_document_id(id)) return invalid_argument("invalid document id");
-  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed, source_->fetch(id, kMaxDocumentFileBytes));
+  SEALSUM_ASSIGN_OR_RETURN(std::string fetched, source_->fetch(id, kMaxDocumentFileBytes));
+  const std::span<const uint8_t> sealed = secure::keyrelease::as_bytes(fetched);
   auto parsed = secure::parse_sealed_header(sealed);
   if (!parsed.ok()) return parsed.status().with_context("document \"" + id + "\"");
   const secure::SealedHeader& header = *parsed;

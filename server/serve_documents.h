@@ -72,7 +72,8 @@ class DocumentStore {
  public:
   DocumentStore(std::unique_ptr<DocumentSource> source, KeyProvider keys)
       : source_(std::move(source)), keys_(std::move(keys)) {}
-  DocumentStore(std::filesystem::path dir, KeyProvider keys) : DocumentStore(directory_source(std::move(dir)), std::move(keys)) {}
+  DocumentStore(std::filesystem::path dir, KeyProvider keys)
+      : DocumentStore(directory_source(std::move(dir)), std::move(keys)) {}
 
   // Ids of the source's <id>.sealed documents (valid ids only), sorted.
   Result<std::vector<std::string>> list() const { return source_->list(); }

@@ -1,10 +1,9 @@
 // BrokerClient and the evidence sources (see client.h).
 #include "secure/keyrelease/client.h"
 
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/attest/sev_guest.h"
 #include "secure/keyrelease/encoding.h"
@@ -12,21 +11,6 @@
 #include "secure/keyrelease/rsa.h"
 
 namespace sealsum::secure::keyrelease {
-namespace {
-
-Result<std::string> read_file_bounded(const std::filesystem::path& p, size_t limit) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return not_found("cannot open " + p.string());
-  std::string s;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    s.append(buf, static_cast<size_t>(in.gcount()));
-    if (s.size() > limit) return resource_exhausted(p.string() + " is larger than " + std::to_string(limit) + " bytes");
-  }
-  return s;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SimulatedEvidenceSource>> SimulatedEvidenceSource::create(
     const attest::SimulatedOptions& options) {

@@ -7,12 +7,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "secure/digest.h"
-#include "secure/output_seal.h"
 #include "secure/sealed.h"
 
 namespace sealsum::secure::keyrelease {
@@ -37,13 +36,7 @@ Digest256 binding(std::string_view key_id, std::string_view policy) {
 Result<std::string> read_small_file(const fs::path& p, size_t limit) {
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) return not_found(p.filename().string() + " does not exist");
-  auto size = fs::file_size(p, ec);
-  if (ec) return unavailable("cannot stat " + p.string() + ": " + ec.message());
-  if (size > limit) return resource_exhausted(p.string() + " is larger than " + std::to_string(limit) + " bytes");
-  std::ifstream in(p, std::ios::binary);
-  std::string s(static_cast<size_t>(size), '\0');
-  if (!in.read(s.data(), static_cast<std::streamsize>(s.size()))) return unavailable("cannot read " + p.string());
-  return s;
+  return read_file_bounded(p, limit);
 }
 
 // Writes `bytes` to `path` via an exclusive 0600 temporary file, fsync and rename.
@@ -95,6 +88,7 @@ Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
   if (auto it = j.find("output"); it != j.end()) {
     auto output = parse_output_policy(*it);
     if (!output.ok()) return invalid_argument("release policy \"output\": " + output.status().message());
+    out.output = std::move(output).value();
     out.output_policy = it->dump();
     j.erase(it);
   }

@@ -27,12 +27,14 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "secure/attest/policy.h"
 #include "secure/keys.h"
+#include "secure/output_seal.h"
 #include "secure/secret_buffer.h"
 
 namespace sealsum::secure::keyrelease {
@@ -42,7 +44,8 @@ inline constexpr size_t kMaxReleasePolicyBytes = 64u << 10;
 struct ReleasePolicy {
   attest::Policy attestation;
   bool allow_simulated = false;
-  std::string output_policy;  // the validated "output" member as compact JSON; empty when absent
+  std::string output_policy;           // the "output" member as compact JSON, as released; empty when absent
+  std::optional<OutputPolicy> output;  // the same, parsed
 };
 // kInvalidArgument naming the key on any error (including an empty "measurements").
 Result<ReleasePolicy> parse_release_policy_json(std::string_view json);

@@ -22,13 +22,9 @@
 
 namespace {
 
+using sealsum::cli::usage_error;
 using sealsum::Status;
 using json = nlohmann::json;
-
-int usage_error(const sealsum::cli::Args& args, const Status& st) {
-  std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
-  return 2;
-}
 
 // User + system CPU time of the process so far, in ms: with one thread, a measure of the work done
 // that a busy machine inflates far less than wall time.
@@ -60,7 +56,7 @@ int run_bench(const std::vector<std::string>& argv) {
   auto threads = args.get_int("threads", 0, 256);
   auto runs = args.get_int("runs", 1, 1000);
   for (const auto* r : {&in_tokens, &new_tokens, &beams, &threads, &runs}) {
-    if (!r->ok()) return usage_error(args, r->status());
+    if (!r->ok()) return usage_error(args, r->status().message());
   }
 
   sealsum::engine::EngineOptions opts;

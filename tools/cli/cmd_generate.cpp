@@ -19,15 +19,11 @@
 
 namespace {
 
+using sealsum::cli::usage_error;
 using sealsum::Status;
 using json = nlohmann::json;
 
 constexpr size_t kMaxInputIds = 1 << 16;
-
-int usage_error(const sealsum::cli::Args& args, const Status& st) {
-  std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
-  return 2;
-}
 
 // "1,2,3" -> ids; each a decimal integer in [0, 2^31).
 sealsum::Result<std::vector<int32_t>> parse_ids(const std::string& s) {
@@ -59,16 +55,18 @@ int run_generate(const std::vector<std::string>& argv) {
   sealsum::cli::add_generation_flags(args);
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   auto threads = args.get_int("threads", 0, 256);
-  if (!threads.ok()) return usage_error(args, threads.status());
+  if (!threads.ok()) return usage_error(args, threads.status().message());
   auto ids = parse_ids(*args.get("input-ids"));
-  if (!ids.ok()) return usage_error(args, ids.status());
+  if (!ids.ok()) return usage_error(args, ids.status().message());
 
   sealsum::engine::EngineOptions opts;
   opts.threads = static_cast<int>(threads->value_or(0));
   auto engine = sealsum::engine::Engine::load(*args.get("model"), opts);
   if (!engine.ok()) return sealsum::cli::fail("generate", engine.status());
   sealsum::decoding::GenerationParams params = (*engine)->model_params();
-  if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) return usage_error(args, st);
+  if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) {
+    return usage_error(args, st.message());
+  }
   auto r = (*engine)->generate(*ids, params);
   if (!r.ok()) return sealsum::cli::fail("generate", r.status());
   if (args.has("json")) {

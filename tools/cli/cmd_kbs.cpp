@@ -16,12 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "secure/keyrelease/audit.h"
 #include "secure/keyrelease/broker.h"
 #include "secure/keyrelease/store.h"
-#include "secure/output_seal.h"
 #include "server/kbs_server.h"
 #include "tools/cli/command.h"
 
@@ -64,12 +61,10 @@ int run_register(const std::vector<std::string>& argv) {
   auto parsed = kr::parse_release_policy_json(policy);
   if (!parsed.ok()) return fail(parsed.status().with_context("policy file " + *args.get("policy") + ": "));
   if (Status st = store->register_key(*key, policy); !st.is_ok()) return fail(st);
-  std::string output = "summaries in plaintext to the caller unless the document's envelope says otherwise";
-  if (!parsed->output_policy.empty()) {
-    auto o = sealsum::secure::parse_output_policy(nlohmann::json::parse(parsed->output_policy));
-    output = o.ok() && o->sealed ? "summaries sealed to consumer \"" + o->consumer + "\""
-                                 : "summaries in plaintext to the caller";
-  }
+  const auto& o = parsed->output;
+  const std::string output = !o         ? "summaries as the document's envelope says (default: plaintext)"
+                             : o->sealed ? "summaries sealed to consumer \"" + o->consumer + "\""
+                                         : "summaries in plaintext to the caller";
   std::cerr << "registered key id " << key->kid() << " (" << parsed->attestation.measurements.size()
             << " allowed measurement(s); " << output << ")\n";
   if (parsed->allow_simulated) {

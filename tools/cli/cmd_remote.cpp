@@ -33,11 +33,6 @@ namespace {
 using json = nlohmann::json;
 constexpr size_t kMaxInputBytes = 16u << 20;
 
-int usage_error(const Args& args, const std::string& message) {
-  std::cerr << "sealsum " << message << "\n\n" << args.usage();
-  return 2;
-}
-
 // Opens `sealed` with the consumer key file and prints the plaintext.
 int open_and_print(const std::string& command, const std::string& key_file, const json& sealed,
                    const std::string& context) {
@@ -65,14 +60,14 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
   add_generation_flags(args);
   if (int rc = parse_or_exit(args, argv); rc >= 0) return rc;
   if (args.has("document") == args.has("input")) {
-    return usage_error(args, "summarize: give exactly one of --document or --input");
+    return usage_error(args, "give exactly one of --document or --input");
   }
   auto list = server::parse_measurement_list(*args.get("measurement"));
-  if (!list.ok()) return usage_error(args, "summarize: --measurement: " + list.status().message());
+  if (!list.ok()) return usage_error(args, "--measurement: " + list.status().message());
   auto timeout = args.get_int("timeout", 1, 3600);
-  if (!timeout.ok()) return usage_error(args, "summarize: " + timeout.status().message());
+  if (!timeout.ok()) return usage_error(args, timeout.status().message());
   auto request = generation_request_members(args);
-  if (!request.ok()) return usage_error(args, "summarize: " + request.status().message());
+  if (!request.ok()) return usage_error(args, request.status().message());
   if (auto id = args.get("document")) {
     (*request)["document"] = *id;
   } else {
@@ -125,7 +120,7 @@ int run_open_summary(const std::vector<std::string>& argv) {
       .positionals("INPUT", "the server's answer or the sealed summary JSON; - or absent: stdin", 0, 1);
   if (int rc = parse_or_exit(args, argv); rc >= 0) return rc;
   if (args.has("document") == args.has("context")) {
-    return usage_error(args, "open-summary: give exactly one of --document or --context");
+    return usage_error(args, "give exactly one of --document or --context");
   }
   auto text = read_input(args.rest().empty() ? "-" : args.rest().front(), kMaxInputBytes);
   if (!text.ok()) return fail("open-summary", text.status());

@@ -24,14 +24,10 @@
 
 namespace {
 
+using sealsum::cli::usage_error;
 using sealsum::Status;
 using sealsum::cli::Args;
 namespace sec = sealsum::secure;
-
-int usage_error(const Args& args, const std::string& message) {
-  std::cerr << "sealsum: " << message << "\n\n" << args.usage();
-  return 2;
-}
 
 int keygen_output_key(const Args& args) {
   if (args.has("kid")) return usage_error(args, "--kid applies to sealing keys only");

@@ -27,6 +27,7 @@
 
 namespace {
 
+using sealsum::cli::usage_error;
 using sealsum::Result;
 using sealsum::Status;
 namespace kr = sealsum::secure::keyrelease;
@@ -41,11 +42,6 @@ constexpr const char* kDevWarning =
     "*  - unsealed models and plaintext {\"text\"} input are accepted.                 *\n"
     "*  Never send real documents to this server.                                    *\n"
     "*********************************************************************************\n";
-
-int usage_error(const sealsum::cli::Args& args, const std::string& msg) {
-  std::cerr << "sealsum serve: " << msg << "\n\n" << args.usage();
-  return 2;
-}
 
 kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
                                     const std::optional<std::array<uint8_t, 48>>& sim_measurement) {

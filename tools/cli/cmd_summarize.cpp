@@ -21,15 +21,11 @@
 
 namespace {
 
+using sealsum::cli::usage_error;
 using sealsum::Status;
 using json = nlohmann::json;
 
 constexpr size_t kMaxDocumentBytes = 16u << 20;  // far above 1024 tokens of text
-
-int usage_error(const sealsum::cli::Args& args, const Status& st) {
-  std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
-  return 2;
-}
 
 int run_summarize(const std::vector<std::string>& argv) {
   for (const std::string& a : argv) {
@@ -46,14 +42,16 @@ int run_summarize(const std::vector<std::string>& argv) {
   sealsum::cli::add_generation_flags(args);
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   auto threads = args.get_int("threads", 0, 256);
-  if (!threads.ok()) return usage_error(args, threads.status());
+  if (!threads.ok()) return usage_error(args, threads.status().message());
 
   sealsum::engine::EngineOptions opts;
   opts.threads = static_cast<int>(threads->value_or(0));
   auto engine = sealsum::cli::load_engine_for_cli(args, opts);
   if (!engine.ok()) return sealsum::cli::fail("summarize", engine.status());
   sealsum::decoding::GenerationParams params = (*engine)->default_params();
-  if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) return usage_error(args, st);
+  if (Status st = sealsum::cli::apply_generation_flags(args, params); !st.is_ok()) {
+    return usage_error(args, st.message());
+  }
   auto text = sealsum::cli::read_input(args.get_or("input", "-"), kMaxDocumentBytes);
   if (!text.ok()) return sealsum::cli::fail("summarize", text.status());
   auto s = (*engine)->summarize(*text, params);

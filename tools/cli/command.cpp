@@ -2,9 +2,10 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include "common/files.h"
 
 namespace sealsum::cli {
 
@@ -145,11 +146,13 @@ int parse_or_exit(Args& args, const std::vector<std::string>& argv) {
     std::cout << args.usage();
     return 0;
   }
-  if (!st.is_ok()) {
-    std::cerr << "sealsum: " << st.message() << "\n\n" << args.usage();
-    return 2;
-  }
+  if (!st.is_ok()) return usage_error(args, st.message());
   return -1;
+}
+
+int usage_error(const Args& args, const std::string& message) {
+  std::cerr << "sealsum: " << message << "\n\n" << args.usage();
+  return 2;
 }
 
 int fail(const std::string& command, const Status& st) {
@@ -158,23 +161,8 @@ int fail(const std::string& command, const Status& st) {
 }
 
 Result<std::string> read_input(const std::string& path, size_t limit) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return not_found("cannot open input file '" + path + "'");
-    in = &file;
-  }
-  std::string text;
-  char buf[65536];
-  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in->gcount()));
-    if (text.size() > limit) {
-      return resource_exhausted("the input is larger than " + std::to_string(limit >> 20) + " MiB; use a shorter one");
-    }
-  }
-  if (in->bad()) return data_loss("error reading the input");
-  return text;
+  if (path == "-") return read_stream_bounded(std::cin, limit, "standard input");
+  return read_file_bounded(path, limit);
 }
 
 }  // namespace sealsum::cli

@@ -69,11 +69,12 @@ class Args {
 // Shared tail of every command: prints usage/errors and maps to an exit code.
 // Returns -1 when parsing succeeded and the command should continue.
 int parse_or_exit(Args& args, const std::vector<std::string>& argv);
+// Prints "sealsum: <message>" and the usage to stderr and returns 2 (a usage error).
+int usage_error(const Args& args, const std::string& message);
 // Prints "sealsum <command>: <status>" to stderr and returns 1.
 int fail(const std::string& command, const Status& st);
 
-// The whole of file `path`, or of stdin for "-", refused past `limit` bytes (kResourceExhausted);
-// kNotFound when the file cannot be opened. For documents and JSON answers the user hands us.
+// The whole of file `path`, or of stdin for "-", refused past `limit` bytes (common/files.h).
 Result<std::string> read_input(const std::string& path, size_t limit);
 
 }  // namespace sealsum::cli
