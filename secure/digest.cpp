@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <fstream>
 #include <stdexcept>
+#include <vector>
 
 namespace sealsum::secure {
 
@@ -49,6 +51,22 @@ std::string to_hex(std::span<const uint8_t> bytes) {
     s.push_back(k[b & 15]);
   }
   return s;
+}
+
+Result<Digest256> sha256_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return not_found(path.string() + " is not a readable file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return unavailable("cannot open " + path.string());
+  Sha256 h;
+  std::vector<char> buf(1u << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize got = in.gcount();
+    if (got > 0) h.update({reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(got)});
+  }
+  if (in.bad()) return unavailable("reading " + path.string() + " failed");
+  return h.finish();
 }
 
 }  // namespace sealsum::secure

@@ -4,9 +4,12 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
+
+#include "common/status.h"
 
 namespace sealsum::secure {
 
@@ -29,5 +32,8 @@ class Sha256 {
 };
 
 std::string to_hex(std::span<const uint8_t> bytes);
+
+// SHA-256 of a file's bytes, streamed (1 MiB at a time). kNotFound / kUnavailable naming the file.
+Result<Digest256> sha256_file(const std::filesystem::path& path);
 
 }  // namespace sealsum::secure

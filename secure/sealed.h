@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "secure/digest.h"
 #include "secure/keys.h"
 #include "secure/secret_buffer.h"
 
@@ -94,8 +95,11 @@ Result<std::vector<uint8_t>> seal_to_bytes(std::span<const uint8_t> plaintext, c
                                            const SealOptions& options);
 
 // expected_type: std::nullopt accepts any content type (the owner's unseal tool).
+// sealed_sha256 (optional): set, on success only, to the SHA-256 of the sealed bytes exactly as they
+// were read and authenticated (header, segments, tags), i.e. `sha256sum` of the file as opened, with
+// no window for the file to change between hashing and decrypting.
 Result<SecretBuffer> open_sealed_file(const std::filesystem::path& input, const SealingKey& key,
-                                      std::optional<ContentType> expected_type);
+                                      std::optional<ContentType> expected_type, Digest256* sealed_sha256 = nullptr);
 // `name` labels the bytes in error messages (e.g. "upload 3"); it must not be secret.
 Result<SecretBuffer> open_sealed_bytes(std::span<const uint8_t> sealed, const SealingKey& key,
                                        std::optional<ContentType> expected_type, std::string_view name);

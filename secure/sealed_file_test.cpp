@@ -87,6 +87,27 @@ TEST_CASE("sealed files: seal_memory writes a file open_sealed_file reads", "[se
   CHECK(open_sealed_file(dir / "m.sealed", key, ContentType::kDocument).status().code() == Code::kInvalidArgument);
 }
 
+TEST_CASE("sealed files: the digest of the opened bytes is the file's SHA-256", "[sealed][file][digest]") {
+  TempDir dir;
+  const SealingKey key = make_key(4);
+  REQUIRE(seal_memory(pattern(100000, 5), dir / "d.sealed", key, {ContentType::kModel, 4096}).is_ok());
+  Digest256 opened_digest{};
+  REQUIRE(open_sealed_file(dir / "d.sealed", key, ContentType::kModel, &opened_digest).ok());
+  auto file_digest = sha256_file(dir / "d.sealed");
+  REQUIRE(file_digest.ok());
+  CHECK(opened_digest == *file_digest);
+  CHECK(opened_digest == sha256(read_bytes(dir / "d.sealed")));
+  // A file that fails to open leaves the digest untouched.
+  auto bytes = read_bytes(dir / "d.sealed");
+  bytes[bytes.size() / 2] ^= 1;
+  write_bytes(dir / "bad.sealed", bytes);
+  Digest256 untouched{};
+  CHECK(open_sealed_file(dir / "bad.sealed", key, ContentType::kModel, &untouched).status().code() ==
+        Code::kUnauthenticated);
+  CHECK(untouched == Digest256{});
+  CHECK(sha256_file(dir / "missing").status().code() == Code::kNotFound);
+}
+
 TEST_CASE("sealed files: failures leave no plaintext output behind", "[sealed][file]") {
   TempDir dir;
   const SealingKey key = make_key(3);

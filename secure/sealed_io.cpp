@@ -159,13 +159,16 @@ class MemoryCipherSource final : public CipherSource {
   size_t off_;
 };
 
+// Reads ciphertext from a file; when `digest` is set, every byte handed out is also hashed into it.
 class FileCipherSource final : public CipherSource {
  public:
-  FileCipherSource(int fd, std::string name, size_t capacity) : fd_(fd), name_(std::move(name)), buf_(capacity) {}
+  FileCipherSource(int fd, std::string name, size_t capacity, Sha256* digest = nullptr)
+      : fd_(fd), name_(std::move(name)), buf_(capacity), digest_(digest) {}
   Result<std::span<const uint8_t>> next(size_t n) override {
     if (n > buf_.size()) return internal_error("cipher staging buffer too small");
     SEALSUM_ASSIGN_OR_RETURN(size_t got, read_full(fd_, std::span<uint8_t>(buf_).first(n), name_));
     if (got != n) return data_loss(name_ + " was truncated while it was being read");
+    if (digest_ != nullptr) digest_->update({buf_.data(), n});
     return std::span<const uint8_t>(buf_.data(), n);
   }
   Status finish() override {
@@ -178,6 +181,7 @@ class FileCipherSource final : public CipherSource {
   int fd_;
   std::string name_;
   std::vector<uint8_t> buf_;
+  Sha256* digest_;
 };
 
 class PlainTarget {
@@ -316,7 +320,7 @@ Result<std::vector<uint8_t>> seal_to_bytes(std::span<const uint8_t> plaintext, c
 }
 
 Result<SecretBuffer> open_sealed_file(const std::filesystem::path& input, const SealingKey& key,
-                                      std::optional<ContentType> expected_type) {
+                                      std::optional<ContentType> expected_type, Digest256* sealed_sha256) {
   const std::string name = input.string();
   SEALSUM_ASSIGN_OR_RETURN(OpenedInput in, open_input(input));
   std::vector<uint8_t> header_bytes;
@@ -324,9 +328,12 @@ Result<SecretBuffer> open_sealed_file(const std::filesystem::path& input, const 
   SEALSUM_ASSIGN_OR_RETURN(SegmentOpener opener,
                            SegmentOpener::begin(h, header_bytes, in.size, key, expected_type, name));
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer plain, plaintext_buffer(h.plaintext_size, name));
-  FileCipherSource src(in.fd.get(), name, batch_cipher_bytes(h.segment_size));
+  Sha256 digest;
+  digest.update(header_bytes);
+  FileCipherSource src(in.fd.get(), name, batch_cipher_bytes(h.segment_size), sealed_sha256 ? &digest : nullptr);
   BufferTarget target(plain);
   SEALSUM_RETURN_IF_ERROR(open_stream(src, opener, target));  // on failure `plain` is wiped by its destructor
+  if (sealed_sha256 != nullptr) *sealed_sha256 = digest.finish();
   return plain;
 }
 

@@ -68,11 +68,10 @@ Result<Target> parse_target(const std::string& url) {
   return t;
 }
 
-// One client for one target; for https, every handshake goes through verify_callback.
+// One keep-alive client for one target; for https, every handshake goes through verify_callback.
 class Connection {
  public:
-  Connection(const Target& t, int timeout_s, std::optional<secure::Digest256> pin) {
-    state_.pin = pin;
+  Connection(const Target& t, int timeout_s) {
     if (t.tls) {
       auto c = std::make_unique<httplib::SSLClient>(t.host, t.port);
       c->enable_server_certificate_verification(false);  // trust comes from the attested key, not a CA
@@ -83,20 +82,78 @@ class Connection {
     } else {
       client_ = std::make_unique<httplib::ClientImpl>(t.host, t.port);
     }
+    client_->set_keep_alive(true);  // attest and send on one connection (one replica behind a balancer)
     client_->set_connection_timeout(10, 0);
     client_->set_read_timeout(timeout_s, 0);
     client_->set_write_timeout(timeout_s, 0);
   }
-  httplib::ClientImpl& http() { return *client_; }
+  // From now on every handshake must present a key hashing to `pin`.
+  void pin(const secure::Digest256& pin) { state_.pin = pin; }
   const std::optional<secure::Digest256>& observed() const { return state_.observed; }
+
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+  // Sends one request; the answer's body is read at most `limit` bytes (kResourceExhausted past it).
+  Result<Reply> send(const std::string& method, const std::string& path, const std::string& body, size_t limit) {
+    httplib::Request req;
+    req.method = method;
+    req.path = path;
+    if (!body.empty()) {
+      req.body = body;
+      req.set_header("Content-Type", "application/json");
+    }
+    Reply out;
+    bool too_big = false;
+    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      if (n > limit - out.body.size()) {
+        too_big = true;
+        return false;
+      }
+      out.body.append(data, n);
+      return true;
+    };
+    auto res = client_->send(req);
+    if (too_big) return resource_exhausted(method + " " + path + ": the answer exceeds " + std::to_string(limit) + " bytes");
+    if (!res) {
+      return unavailable(method + " " + path + " failed: " + httplib::to_string(res.error()) +
+                         " (is the server running, and the URL right?)");
+    }
+    out.status = res->status;
+    return out;
+  }
 
  private:
   PinState state_;
   std::unique_ptr<httplib::ClientImpl> client_;
 };
 
-Status transport_error(const std::string& what, httplib::Error e) {
-  return unavailable(what + " failed: " + httplib::to_string(e) + " (is the server running, and the URL right?)");
+// Attests the server on `conn`.
+Result<RemoteVerification> attest_on(Connection& conn, const Target& target, const RemoteOptions& opts) {
+  RemoteVerification out;
+  out.tls = target.tls;
+  SEALSUM_ASSIGN_OR_RETURN(out.nonce, fresh_nonce());
+  SEALSUM_ASSIGN_OR_RETURN(Connection::Reply res,
+                           conn.send("GET", "/v1/attestation?nonce=" + out.nonce, "", kMaxAttestationAnswerBytes));
+  if (res.status != 200) return unavailable("GET /v1/attestation answered HTTP " + std::to_string(res.status));
+  VerifyExpectations expect;
+  expect.nonce = out.nonce;
+  expect.policy = opts.policy;
+  expect.allow_simulated = opts.allow_simulated;
+  if (target.tls) {
+    if (!conn.observed()) return internal_error("the TLS handshake did not present a certificate");
+    expect.observed_tls_spki = conn.observed();
+  }
+  out.verdict = verify_attestation_answer(res.body, expect);
+  if (!target.tls && out.verdict.accepted) {
+    out.warnings.push_back("plain HTTP to a --dev server: the channel is NOT bound to the attested TEE (anyone on "
+                           "the path can read or change requests)");
+  }
+  if (out.verdict.simulated) {
+    out.warnings.push_back("the evidence is SIMULATED (software-signed): this is not attestation");
+  }
+  return out;
 }
 
 }  // namespace
@@ -109,36 +166,15 @@ Result<std::string> fresh_nonce() {
 
 Result<RemoteVerification> verify_server(const RemoteOptions& opts) {
   SEALSUM_ASSIGN_OR_RETURN(Target target, parse_target(opts.server_url));
-  RemoteVerification out;
-  out.tls = target.tls;
-  SEALSUM_ASSIGN_OR_RETURN(out.nonce, fresh_nonce());
-  Connection conn(target, opts.timeout_s, std::nullopt);
-  auto res = conn.http().Get("/v1/attestation?nonce=" + out.nonce);
-  if (!res) return transport_error("GET /v1/attestation", res.error());
-  if (res->status != 200) {
-    return unavailable("GET /v1/attestation answered HTTP " + std::to_string(res->status));
-  }
-  VerifyExpectations expect;
-  expect.nonce = out.nonce;
-  expect.measurements = opts.measurements;
-  expect.allow_simulated = opts.allow_simulated;
-  if (target.tls) {
-    if (!conn.observed()) return internal_error("the TLS handshake did not present a certificate");
-    expect.observed_tls_spki = conn.observed();
-  } else {
-    out.warnings.push_back("plain HTTP: the evidence was verified, but the channel is NOT bound to the attested "
-                           "TEE (anyone on the path can read or change requests); use HTTPS outside --dev");
-  }
-  out.verdict = verify_attestation_answer(res->body, expect);
-  if (out.verdict.simulated) {
-    out.warnings.push_back("the evidence is SIMULATED (software-signed): this is not attestation");
-  }
-  return out;
+  Connection conn(target, opts.timeout_s);
+  return attest_on(conn, target, opts);
 }
 
 Result<RemoteSummary> remote_summarize(const RemoteOptions& opts, const json& request) {
+  SEALSUM_ASSIGN_OR_RETURN(Target target, parse_target(opts.server_url));
+  Connection conn(target, opts.timeout_s);
   RemoteSummary out;
-  SEALSUM_ASSIGN_OR_RETURN(out.verification, verify_server(opts));
+  SEALSUM_ASSIGN_OR_RETURN(out.verification, attest_on(conn, target, opts));
   const AttestationVerdict& v = out.verification.verdict;
   if (!v.accepted) {
     std::string failed;
@@ -148,17 +184,17 @@ Result<RemoteSummary> remote_summarize(const RemoteOptions& opts, const json& re
     return permission_denied("the server's attestation was refused (failed checks: " + failed +
                              "); nothing was sent to it");
   }
-  SEALSUM_ASSIGN_OR_RETURN(Target target, parse_target(opts.server_url));
-  std::optional<secure::Digest256> pin;
   if (target.tls) {
     if (!v.tls_spki) return permission_denied("the attested runtime data names no TLS key; refusing to send");
-    pin = v.tls_spki;
+    conn.pin(*v.tls_spki);
   }
-  Connection conn(target, opts.timeout_s, pin);
-  auto res = conn.http().Post("/v1/summarize", request.dump(), "application/json");
-  if (!res) return transport_error("POST /v1/summarize (pinned to the attested key)", res.error());
-  out.http_status = res->status;
-  out.answer = json::parse(res->body, nullptr, false);
+  SEALSUM_ASSIGN_OR_RETURN(Connection::Reply res,
+                           conn.send("POST", "/v1/summarize", request.dump(), kMaxSummaryAnswerBytes));
+  if (target.tls && conn.observed() != v.tls_spki) {
+    return permission_denied("the summary came over a connection whose key is not the attested one; discarded");
+  }
+  out.http_status = res.status;
+  out.answer = json::parse(res.body, nullptr, false);
   if (out.answer.is_discarded()) return data_loss("the server's answer is not JSON");
   return out;
 }

@@ -1,16 +1,24 @@
-// Client side of `sealsum serve`: attest the server, then talk to it over a channel pinned to the
-// attested TLS key. Used by `sealsum verify` and (wired by the lead) `sealsum summarize --server`.
+// Client side of `sealsum serve`: attest the server, then talk to it on the same connection, pinned
+// to the attested TLS key. Used by `sealsum verify` and `sealsum summarize --server`.
 //
 //   verify_server(opts): fresh 24-byte random nonce -> GET /v1/attestation -> verify_attestation_answer
-//     (serve_attest.h) with the SPKI hash of the TLS connection the answer came over.
-//   remote_summarize(opts, body): verify_server; refuse unless accepted; then POST /v1/summarize on
-//     a new HTTPS connection whose handshake fails unless the server's key hashes to the attested
-//     value (a certificate-verify callback compares SHA-256(SPKI); no CA is involved). For a
-//     --dev server on plain HTTP the evidence is still verified but the channel cannot be pinned:
-//     `warnings` says so and the caller must show it.
+//     (serve_attest.h) against the relying party's policy (opts.policy: MEASUREMENT, HOST_DATA, model
+//     digests, VMPL, TCB, debug, MIGRATE_MA), with the SPKI hash of the TLS connection the answer
+//     came over.
+//   remote_summarize(opts, body): attests as above on one keep-alive connection; refuses unless
+//     accepted; then pins that connection to the attested key and sends POST /v1/summarize on it.
+//     Should the connection have to be re-established (the server closed it, or a balancer sent
+//     it to another replica), the new handshake fails unless the server's key hashes to the
+//     attested value (a certificate-verify callback compares SHA-256(SPKI); no CA is involved), so
+//     nothing reaches a server that was not the one attested.
+//   No downgrade: over plain http:// only SIMULATED evidence with no TLS key in its runtime data can
+//     pass (a --dev server, with a warning); real evidence, or runtime data that names a TLS key,
+//     over http:// is refused (tls_key_binding): a relay could be forwarding it.
+// Reads are bounded while they stream: the attestation answer to kMaxAttestationAnswerBytes, the
+// summary answer to kMaxSummaryAnswerBytes.
 // Transport failures are a Status (kUnavailable); a refused attestation is a verdict with
 // accepted = false (verify_server) or kPermissionDenied naming the failed checks (remote_summarize).
-// Thread safety: reentrant; each call uses its own connections.
+// Thread safety: reentrant; each call uses its own connection.
 #pragma once
 
 #include <array>
@@ -25,9 +33,12 @@
 
 namespace sealsum::server {
 
+inline constexpr size_t kMaxSummaryAnswerBytes = 4u << 20;
+
 struct RemoteOptions {
   std::string server_url;  // "http://127.0.0.1:8080" or "https://host:port"
-  std::vector<std::array<uint8_t, 48>> measurements;
+  // The relying party's policy (secure/attest/policy.h); "measurements" must not be empty.
+  secure::attest::Policy policy;
   bool allow_simulated = false;
   int timeout_s = 120;
 };

@@ -225,8 +225,11 @@ void Server::install_routes() {
   });
   h.Get("/v1/info", [this](const httplib::Request&, httplib::Response& res) {
     const auto& info = engine_.info();
-    json j = {{"model", {{"architecture", info.architecture}, {"label", options_.model_label},
-                         {"max_input_tokens", engine_.max_input_tokens()}}},
+    json model = secure::attest::model_digests_json(attester_.model());
+    model["architecture"] = info.architecture;
+    model["label"] = options_.model_label;
+    model["max_input_tokens"] = engine_.max_input_tokens();
+    json j = {{"model", model},
               {"dev", options_.dev},
               {"simulated_tee", attester_.simulated()},
               {"tls", tls_ != nullptr},

@@ -3,7 +3,9 @@
 // Routes:
 //   POST /v1/summarize          summarize {"text"} (when allowed) or {"document": ID} (serve_api.h)
 //   GET  /v1/attestation?nonce= evidence binding the nonce and the TLS key (serve_attest.h)
-//   GET  /v1/documents          {"documents": [ids]}        GET /v1/info   model, mode, limits
+//   GET  /v1/documents          {"documents": [ids]}
+//   GET  /v1/info               model (architecture, label, sha256, sealed_sha256: the digests the
+//                               attestation's runtime data binds), mode, limits
 //   GET  /healthz   GET /metrics (Prometheus)   GET /openapi.json   GET / (the web page)
 //
 // Flow of a summary: a connection thread (httplib's pool, http_threads) parses and checks the

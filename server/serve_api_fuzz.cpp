@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_document_envelope({data, size}, off, policy);
   VerifyExpectations e;
   e.nonce = "fuzz-nonce-0123456789";
-  e.measurements = {std::array<uint8_t, 48>{}};
+  e.policy.measurements = {std::array<uint8_t, 48>{}};
   e.allow_simulated = true;
   (void)verify_attestation_answer(s, e);
   (void)parse_measurement_list(s);

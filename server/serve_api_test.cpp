@@ -104,7 +104,12 @@ TEST_CASE("serve_attest: measurement lists and nonces", "[serve_api]") {
   CHECK(valid_nonce("abcdefghijklmnop"));
   CHECK_FALSE(valid_nonce("abcdefghijklmno"));
   CHECK_FALSE(valid_nonce("abcdefghijklmnop="));
-  CHECK(make_runtime_data("n", std::nullopt) == R"({"nonce":"n","purpose":"sealsum-serve-attestation-v1","tls_spki_sha256":null})");
+  CHECK(make_runtime_data("n", std::nullopt, {}) ==
+        R"({"model":{"sealed_sha256":null,"sha256":null},"nonce":"n","purpose":"sealsum-serve-attestation-v1","tls_spki_sha256":null})");
+  secure::attest::ModelDigests md;
+  md.sha256 = secure::Digest256{0xab};
+  CHECK(make_runtime_data("n", secure::Digest256{}, md).find(R"("model":{"sealed_sha256":null,"sha256":"ab00)") !=
+        std::string::npos);
 }
 
 TEST_CASE("queue: bounded, runs every accepted job, refuses when full, drains on shutdown", "[queue]") {

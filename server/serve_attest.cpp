@@ -27,8 +27,10 @@ bool valid_nonce(std::string_view nonce) {
   return true;
 }
 
-std::string make_runtime_data(std::string_view nonce, const std::optional<secure::Digest256>& tls_spki) {
-  json j = {{"nonce", std::string(nonce)},
+std::string make_runtime_data(std::string_view nonce, const std::optional<secure::Digest256>& tls_spki,
+                              const at::ModelDigests& model) {
+  json j = {{"model", at::model_digests_json(model)},
+            {"nonce", std::string(nonce)},
             {"purpose", kAttestationPurpose},
             {"tls_spki_sha256", tls_spki ? json(secure::to_hex(*tls_spki)) : json(nullptr)}};
   return j.dump();  // nlohmann orders object keys: the bytes are deterministic
@@ -36,21 +38,26 @@ std::string make_runtime_data(std::string_view nonce, const std::optional<secure
 
 Result<std::string> Attester::attest(std::string_view nonce) {
   if (!valid_nonce(nonce)) return invalid_argument("nonce must be 16..128 characters of [A-Za-z0-9_-]");
-  const std::string runtime = make_runtime_data(nonce, tls_spki_);
+  const std::string runtime = make_runtime_data(nonce, tls_spki_, model_);
   const auto report_data = at::report_data_for_runtime_data(secure::keyrelease::as_bytes(runtime));
   at::SnpEvidence ev;
   {
     std::lock_guard<std::mutex> lock(mu_);
     SEALSUM_ASSIGN_OR_RETURN(ev, source_->collect(report_data));
   }
-  std::string measurement;
+  std::string measurement, host_data;
   std::span<const uint8_t> rep(ev.report);
   if (at::is_simulated_evidence(rep)) rep = rep.subspan(at::kSimulatedMagicSize);
-  if (auto r = at::parse_report(rep); r.ok()) measurement = secure::to_hex(r->measurement);
+  if (auto r = at::parse_report(rep); r.ok()) {
+    measurement = secure::to_hex(r->measurement);
+    host_data = secure::to_hex(r->host_data);
+  }
   json answer = {{"runtime_data", secure::keyrelease::base64url_encode(secure::keyrelease::as_bytes(runtime))},
                  {"evidence", secure::keyrelease::evidence_to_json(ev)},
                  {"simulated", simulated_},
-                 {"measurement", measurement}};
+                 {"measurement", measurement},
+                 {"host_data", host_data},
+                 {"model", at::model_digests_json(model_)}};
   return answer.dump();
 }
 
@@ -61,6 +68,8 @@ json AttestationVerdict::to_json() const {
           {"accepted", accepted},
           {"simulated", simulated},
           {"measurement", measurement},
+          {"host_data", host_data},
+          {"model", model ? at::model_digests_json(*model) : json(nullptr)},
           {"tls_spki_sha256", tls_spki ? json(secure::to_hex(*tls_spki)) : json(nullptr)},
           {"checks", checks_json}};
 }
@@ -85,21 +94,29 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
   auto ev = secure::keyrelease::evidence_from_json(*evj);
   if (!ev.ok()) return refuse("answer_format", ev.status().message());
   add(v.checks, "answer_format", true, "");
-  if (expect.measurements.empty()) return refuse("measurement_allowed", "the client's allow-list is empty");
+  if (expect.policy.measurements.empty()) return refuse("measurement_allowed", "the client's allow-list is empty");
 
-  at::Policy policy = at::default_policy();
-  policy.measurements = expect.measurements;
+  at::Policy policy = expect.policy;
   policy.require_runtime_data = true;
   ev->runtime_data = std::vector<uint8_t>(runtime->begin(), runtime->end());
   at::VerifyOptions vo;
   vo.allow_simulated = expect.allow_simulated;
   at::VerificationResult r = at::verify_evidence(*ev, policy, vo);
   v.simulated = r.simulated;
-  if (r.report) v.measurement = secure::to_hex(r.report->measurement);
+  if (r.report) {
+    v.measurement = secure::to_hex(r.report->measurement);
+    v.host_data = secure::to_hex(r.report->host_data);
+  }
   v.checks.insert(v.checks.end(), r.checks.begin(), r.checks.end());
   bool ok = r.verdict;
+  if (!expect.observed_tls_spki && !r.simulated) {
+    // Checked before anything in the runtime data is believed: plain HTTP binds no channel.
+    return refuse("tls_key_binding",
+                  "real SEV-SNP evidence over plain HTTP binds no channel: a relay could be forwarding it; connect "
+                  "with https://");
+  }
 
-  // The runtime data the report binds: its nonce and TLS key.
+  // The runtime data the report binds: its nonce, model and TLS key.
   json rd = json::parse(*runtime, nullptr, false);
   if (rd.is_discarded() || !rd.is_object() || rd.value("purpose", "") != kAttestationPurpose) {
     return refuse("runtime_data_format", "runtime data is not a sealsum-serve attestation object");
@@ -119,15 +136,20 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
   } else if (!tls.is_null()) {
     return refuse("tls_key_binding", "tls_spki_sha256 must be hex or null");
   }
+  if (auto m = at::model_digests_from_runtime_data(secure::keyrelease::as_bytes(*runtime)); m.ok()) v.model = *m;
   if (expect.observed_tls_spki) {
     const bool match = v.tls_spki && *v.tls_spki == *expect.observed_tls_spki;
     add(v.checks, "tls_key_binding", match,
-        match ? "" : "the attested TLS key is not the key of this connection (interception?)");
+        match ? "the attested TLS key is the key of this connection"
+              : "the attested TLS key is not the key of this connection (interception?)");
     ok = ok && match;
+  } else if (v.tls_spki) {
+    add(v.checks, "tls_key_binding", false,
+        "the runtime data names a TLS key but this connection has none: something between you and the server "
+        "downgraded HTTPS to plain HTTP (a relay); connect with https://");
+    ok = false;
   } else {
-    add(v.checks, "tls_key_binding", true,
-        v.tls_spki ? "plain HTTP: the attested TLS key was not compared with a connection"
-                   : "dev server without TLS: the channel is NOT bound to the attested TEE");
+    add(v.checks, "tls_key_binding", true, "dev server without TLS: the channel is NOT bound to the attested TEE");
   }
   v.accepted = ok;
   return v;

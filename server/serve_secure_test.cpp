@@ -188,7 +188,7 @@ TEST_CASE("serve: the client verifies then summarizes; a wrong measurement sends
   TestServer srv(o);
   RemoteOptions ro;
   ro.server_url = "http://127.0.0.1:" + std::to_string(srv.port());
-  ro.measurements = {test_measurement()};
+  ro.policy.measurements = {test_measurement()};
   ro.allow_simulated = true;
   auto r = remote_summarize(ro, json{{"text", kSecretText}, {"no_repeat_ngram_size", 1}, {"max_length", 20}});
   REQUIRE(r.ok());
@@ -198,7 +198,7 @@ TEST_CASE("serve: the client verifies then summarizes; a wrong measurement sends
   CHECK(!r->verification.warnings.empty());  // plain HTTP is not pinned, and the TEE is simulated
 
   RemoteOptions wrong = ro;
-  wrong.measurements = {std::array<uint8_t, 48>{}};
+  wrong.policy.measurements = {std::array<uint8_t, 48>{}};
   const auto before = srv.server().metrics().requests("/v1/summarize", 200);
   auto refused = remote_summarize(wrong, json{{"text", kSecretText}, {"no_repeat_ngram_size", 1}, {"max_length", 20}});
   CHECK(refused.status().code() == Code::kPermissionDenied);
@@ -219,7 +219,7 @@ TEST_CASE("serve: HTTPS binds the in-process TLS key into the evidence and the c
   TestServer srv(o, nullptr, &*tls);
   RemoteOptions ro;
   ro.server_url = "https://127.0.0.1:" + std::to_string(srv.port());
-  ro.measurements = {test_measurement()};
+  ro.policy.measurements = {test_measurement()};
   ro.allow_simulated = true;
   auto v = verify_server(ro);
   REQUIRE(v.ok());

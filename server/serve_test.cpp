@@ -276,7 +276,7 @@ TEST_CASE("serve: /v1/attestation binds the nonce; the verifier checks nonce, me
   REQUIRE(res->status == 200);
   VerifyExpectations e;
   e.nonce = nonce;
-  e.measurements = {test_measurement()};
+  e.policy.measurements = {test_measurement()};
   e.allow_simulated = true;
   AttestationVerdict good = verify_attestation_answer(res->body, e);
   INFO(good.to_json().dump(2));
@@ -298,7 +298,7 @@ TEST_CASE("serve: /v1/attestation binds the nonce; the verifier checks nonce, me
   CHECK(failed(replay, "nonce_binding"));
 
   VerifyExpectations wrong_m = e;
-  wrong_m.measurements = {std::array<uint8_t, 48>{}};
+  wrong_m.policy.measurements = {std::array<uint8_t, 48>{}};
   AttestationVerdict wm = verify_attestation_answer(res->body, wrong_m);
   CHECK_FALSE(wm.accepted);
   CHECK(failed(wm, "measurement_allowed"));
@@ -310,7 +310,7 @@ TEST_CASE("serve: /v1/attestation binds the nonce; the verifier checks nonce, me
   // Runtime data swapped for other bytes no longer matches REPORT_DATA.
   json j = json::parse(res->body);
   j["runtime_data"] = secure::keyrelease::base64url_encode(
-      secure::keyrelease::as_bytes(make_runtime_data(nonce, secure::Digest256{})));
+      secure::keyrelease::as_bytes(make_runtime_data(nonce, secure::Digest256{}, {})));
   AttestationVerdict swapped = verify_attestation_answer(j.dump(), e);
   CHECK_FALSE(swapped.accepted);
   CHECK(failed(swapped, "runtime_data_binding"));

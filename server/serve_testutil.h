@@ -17,6 +17,7 @@
 
 #include "common/fixtures.h"
 #include "engine/engine.h"
+#include "secure/attest/azure_inputs.h"
 #include "secure/keyrelease/client.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/sealed.h"
@@ -78,7 +79,12 @@ inline std::unique_ptr<Attester> simulated_attester(std::optional<secure::Digest
   so.measurement = test_measurement();
   auto src = secure::keyrelease::SimulatedEvidenceSource::create(so);
   if (!src.ok()) throw std::runtime_error("simulated TEE: " + src.status().to_string());
-  return std::make_unique<Attester>(std::move(src).value(), tls_spki, true);
+  auto digest = secure::attest::hex_decode(tiny_engine().model_file().sha256_hex());
+  if (!digest.ok() || digest->size() != 32) throw std::runtime_error("tiny model digest");
+  secure::attest::ModelDigests model;
+  model.sha256.emplace();
+  std::copy(digest->begin(), digest->end(), model.sha256->begin());
+  return std::make_unique<Attester>(std::move(src).value(), tls_spki, true, model);
 }
 
 // An in-process server on 127.0.0.1:<random port>, serving on a background thread.

@@ -83,6 +83,8 @@ Result<Policy> parse_policy_json(std::string_view text) {
   for (const auto& [key, v] : j.items()) {
     if (key == "allow_debug") {
       SEALSUM_ASSIGN_OR_RETURN(p.allow_debug, get_bool(v, key));
+    } else if (key == "allow_migrate_ma") {
+      SEALSUM_ASSIGN_OR_RETURN(p.allow_migrate_ma, get_bool(v, key));
     } else if (key == "max_vmpl") {
       SEALSUM_ASSIGN_OR_RETURN(p.max_vmpl, get_uint(v, key, 3));
     } else if (key == "min_report_version") {
@@ -95,6 +97,8 @@ Result<Policy> parse_policy_json(std::string_view text) {
       SEALSUM_ASSIGN_OR_RETURN(p.measurements, get_hex_list<48>(v, key));
     } else if (key == "host_data") {
       SEALSUM_ASSIGN_OR_RETURN(p.host_data, get_hex_list<32>(v, key));
+    } else if (key == "models") {
+      SEALSUM_ASSIGN_OR_RETURN(p.models, get_hex_list<32>(v, key));
     } else if (key == "report_data") {
       SEALSUM_ASSIGN_OR_RETURN(p.report_data, get_hex<64>(v, key));
     } else if (key == "require_runtime_data") {

@@ -101,7 +101,7 @@ Result<std::vector<uint8_t>> SimulatedTee::make_evidence(const std::array<uint8_
   std::memcpy(ev.data(), kSimulatedMagic, kSimulatedMagicSize);
   uint8_t* r = ev.data() + kReportOffset;
   put32(r + 0x00, 2);                  // VERSION
-  put64(r + 0x08, (1ull << 17) | (1ull << 16));  // POLICY: reserved-one bit, SMT allowed; debug off
+  put64(r + 0x08, (1ull << 17) | (1ull << 16) | options_.extra_policy_bits);  // POLICY: reserved-one, SMT; debug off
   put32(r + 0x30, options_.vmpl);     // VMPL
   put32(r + 0x34, kSigAlgoEcdsaP384Sha384);
   put32(r + 0x48, 7u << 2);            // SIGNING_KEY = 7 (none): no AMD key signed this

@@ -40,6 +40,8 @@ struct SimulatedOptions {
   std::optional<std::array<uint8_t, 48>> measurement;
   std::array<uint8_t, 32> host_data{};
   uint32_t vmpl = 0;
+  // Extra guest POLICY bits (e.g. kPolicyMigrateMa), for tests of relying parties' checks.
+  uint64_t extra_policy_bits = 0;
 };
 
 class SimulatedTee {

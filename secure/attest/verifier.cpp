@@ -157,7 +157,8 @@ void verify_simulated(const SnpEvidence& ev, const Policy& policy, const VerifyO
   }
   add_check(out.checks, "simulated_signature", true, "self-signature verifies (proves nothing about hardware)");
   out.report = sim->report;
-  run_policy_checks(sim->report, Product::kUnknown, policy, ev.runtime_data, out.checks);
+  run_policy_checks(sim->report, Product::kUnknown, policy, ev.runtime_data, ev.uvm_endorsement.has_value(),
+                    out.checks);
   run_endorsement_checks(sim->report, ev.uvm_endorsement, policy, out.checks, out.endorsement);
 }
 
@@ -187,7 +188,7 @@ VerificationResult verify_evidence(const SnpEvidence& ev, const Policy& policy, 
                 why.empty() ? "version " + std::to_string(r.version) + ", ECDSA P-384/SHA-384" : why);
       out.report = r;
       out.product = verify_amd(r, ev, policy, opt, out.checks);
-      run_policy_checks(r, out.product, policy, ev.runtime_data, out.checks);
+      run_policy_checks(r, out.product, policy, ev.runtime_data, ev.uvm_endorsement.has_value(), out.checks);
       run_endorsement_checks(r, ev.uvm_endorsement, policy, out.checks, out.endorsement);
     }
   }

@@ -17,8 +17,9 @@
 //   tcb_matches_cert       REPORTED_TCB components == VCEK blSPL/teeSPL/snpSPL/ucodeSPL(/fmcSPL)
 //   chip_id_matches_cert   CHIP_ID == VCEK hwID (VCEK only)
 //   debug_disabled         POLICY bit 19 clear (unless the policy allows debug)
-//   vmpl, min_tcb, guest_svn, measurement_allowed, host_data_allowed, report_data_binding,
-//   runtime_data_binding   (when the policy asks, or when runtime data is supplied)
+//   vmpl, migrate_ma_disabled (always), min_tcb, guest_svn, measurement_allowed, host_data_allowed,
+//   host_data_pinned (when the evidence is endorsed or HOST_DATA is non-zero), model_allowed,
+//   report_data_binding, runtime_data_binding   (when the policy asks, or runtime data is supplied)
 //   host_data_not_allow_all HOST_DATA is not the allow-all CCE policy hash (always)
 //   uvm_endorsement_format, uvm_endorsement_chain, uvm_endorsement_root, uvm_endorsement_signature,
 //   uvm_endorsement_measurement  (when an endorsement is supplied or required)

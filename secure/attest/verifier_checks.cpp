@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "secure/attest/cose.h"
+#include "secure/attest/model_binding.h"
 #include "secure/digest.h"
 #include "secure/secret_buffer.h"
 
@@ -50,7 +51,8 @@ void check_min_tcb(const SnpReport& r, Product product, const MinTcb& min, std::
 }  // namespace
 
 void run_policy_checks(const SnpReport& r, Product product, const Policy& policy,
-                       const std::optional<std::vector<uint8_t>>& runtime_data, std::vector<Check>& checks) {
+                       const std::optional<std::vector<uint8_t>>& runtime_data, bool endorsed,
+                       std::vector<Check>& checks) {
   if (r.debug_allowed()) {
     add_check(checks, "debug_disabled", policy.allow_debug,
               policy.allow_debug ? "POLICY.DEBUG is set; allowed by the policy (allow_debug)"
@@ -58,10 +60,18 @@ void run_policy_checks(const SnpReport& r, Product product, const Policy& policy
   } else {
     add_check(checks, "debug_disabled", true, "POLICY.DEBUG is clear");
   }
-  if (policy.max_vmpl) {
-    add_check(checks, "vmpl", r.vmpl <= *policy.max_vmpl,
-              "VMPL " + std::to_string(r.vmpl) + (r.vmpl <= *policy.max_vmpl ? " <= " : " > ") + "max " +
-                  std::to_string(*policy.max_vmpl));
+  add_check(checks, "vmpl", r.vmpl <= policy.max_vmpl,
+            "VMPL " + std::to_string(r.vmpl) + (r.vmpl <= policy.max_vmpl ? " <= " : " > ") + "max " +
+                std::to_string(policy.max_vmpl) +
+                (r.vmpl <= policy.max_vmpl ? "" : ": the report comes from a less privileged level than the policy "
+                                                  "allows (raise max_vmpl only if you trust that level's software)"));
+  if ((r.policy & kPolicyMigrateMa) != 0) {
+    add_check(checks, "migrate_ma_disabled", policy.allow_migrate_ma,
+              policy.allow_migrate_ma ? "POLICY.MIGRATE_MA is set; allowed by the policy (allow_migrate_ma)"
+                                      : "POLICY.MIGRATE_MA is set: a migration agent may export the guest's memory; "
+                                        "refused (allow_migrate_ma)");
+  } else {
+    add_check(checks, "migrate_ma_disabled", true, "POLICY.MIGRATE_MA is clear");
   }
   if (policy.min_tcb.any()) check_min_tcb(r, product, policy.min_tcb, checks);
   if (policy.min_guest_svn) {
@@ -78,6 +88,32 @@ void run_policy_checks(const SnpReport& r, Product product, const Policy& policy
     bool ok = std::find(policy.host_data.begin(), policy.host_data.end(), r.host_data) != policy.host_data.end();
     add_check(checks, "host_data_allowed", ok,
               "HOST_DATA " + to_hex(r.host_data) + (ok ? " is allowed" : " is not in the policy's host_data"));
+  }
+  const bool has_host_data = std::any_of(r.host_data.begin(), r.host_data.end(), [](uint8_t b) { return b != 0; });
+  if (endorsed || has_host_data) {
+    const bool pinned = !policy.host_data.empty();
+    add_check(checks, "host_data_pinned", pinned,
+              pinned ? "HOST_DATA is pinned by the policy"
+                     : std::string(endorsed ? "the evidence comes from Azure Container Instances (UVM endorsement), "
+                                              "where MEASUREMENT is Microsoft's utility VM shared by every container "
+                                              "group"
+                                            : "the report carries HOST_DATA " + to_hex(r.host_data)) +
+                           ": pin HOST_DATA (\"host_data\" in the policy, --host-data; `sealsum policy hostdata "
+                           "FILE` computes it from the CCE policy) or the verdict does not identify the workload");
+  }
+  if (!policy.models.empty()) {
+    auto model = runtime_data ? model_digests_from_runtime_data(*runtime_data)
+                              : Result<std::optional<ModelDigests>>(std::optional<ModelDigests>());
+    if (!model.ok()) {
+      add_check(checks, "model_allowed", false, model.status().message());
+    } else if (!*model || (*model)->empty()) {
+      add_check(checks, "model_allowed", false,
+                "the policy pins models but the runtime data names no model (an older sealsum, or not sealsum)");
+    } else {
+      const bool ok = model_matches(**model, policy.models);
+      add_check(checks, "model_allowed", ok,
+                "model " + describe(**model) + (ok ? " is allowed" : " is not in the policy's models"));
+    }
   }
   bool allow_all = r.host_data == kAllowAllCcePolicyHash;
   add_check(checks, "host_data_not_allow_all", !allow_all,

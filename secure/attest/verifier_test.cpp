@@ -95,7 +95,9 @@ TEST_CASE("the MAA request's report verifies cryptographically and is refused fo
   auto r = verify(at::evidence_from_maa_request(maa_request()));
   INFO(r.to_json());
   require_refused_by(r, "host_data_not_allow_all");
-  CHECK(r.failed_checks() == std::vector<std::string>{"host_data_not_allow_all"});  // everything else passed
+  require_refused_by(r, "host_data_pinned");  // endorsed ACI evidence with no HOST_DATA pin
+  // everything else passed
+  CHECK(r.failed_checks() == std::vector<std::string>{"host_data_pinned", "host_data_not_allow_all"});
   CHECK(passed(r, "report_signature"));
   CHECK(passed(r, "runtime_data_binding"));
   CHECK(passed(r, "uvm_endorsement_signature"));
@@ -149,10 +151,11 @@ TEST_CASE("policy mismatches are refused, each naming its check", "[attest][veri
   require_refused_by(verify(virtee_evidence(), parse(R"({"require_runtime_data": true})")), "runtime_data_binding");
   require_refused_by(verify(virtee_evidence(), parse(R"({"require_uvm_endorsement": true})")), "uvm_endorsement_format");
 
-  // The matching REPORT_DATA binding passes.
+  // The matching REPORT_DATA binding passes (with HOST_DATA pinned, as ACI evidence requires).
   auto report = at::parse_report(aci.report);
   at::Policy p;
   p.report_data = report->report_data;
+  p.host_data = {report->host_data};
   CHECK(verify(aci, p).verdict);
 }
 
@@ -294,4 +297,89 @@ TEST_CASE("simulated evidence is refused without the option and accepted with it
   tampered = e;
   tampered.report.back() ^= 1;  // the embedded public key
   require_refused_by(verify(tampered, at::default_policy(), true), "simulated_signature");
+}
+
+TEST_CASE("ACI evidence identifies nothing until HOST_DATA is pinned, and only the right pin passes",
+          "[attest][verifier][aci]") {
+  auto aci = aci_evidence();
+  auto report = at::parse_report(aci.report);
+  REQUIRE(report.ok());
+  // Measurement alone (Microsoft's utility VM, the same for every container group): refused.
+  at::Policy p;
+  p.measurements = {report->measurement};
+  auto unpinned = verify(aci, p);
+  require_refused_by(unpinned, "host_data_pinned");
+  CHECK(unpinned.find("host_data_pinned")->detail.find("sealsum policy hostdata") != std::string::npos);
+  CHECK(unpinned.failed_checks() == std::vector<std::string>{"host_data_pinned"});
+  // Stripping the endorsement does not help: the report's HOST_DATA is non-zero.
+  auto stripped = aci;
+  stripped.uvm_endorsement.reset();
+  require_refused_by(verify(stripped, p), "host_data_pinned");
+  // A wrong pin is refused; the right one passes.
+  at::Policy wrong = p;
+  wrong.host_data = {std::array<uint8_t, 32>{0x01}};
+  require_refused_by(verify(aci, wrong), "host_data_allowed");
+  at::Policy right = p;
+  right.host_data = {report->host_data};
+  auto ok = verify(aci, right);
+  INFO(ok.to_json());
+  CHECK(ok.verdict);
+  CHECK(passed(ok, "host_data_pinned"));
+  CHECK(passed(ok, "vmpl"));
+  CHECK(passed(ok, "migrate_ma_disabled"));
+}
+
+TEST_CASE("VMPL above the policy's maximum and MIGRATE_MA are refused; the policy can allow them",
+          "[attest][verifier][simulated]") {
+  auto evidence = [](uint32_t vmpl, uint64_t extra) {
+    at::SimulatedOptions o;
+    o.measurement = std::array<uint8_t, 48>{};
+    o.vmpl = vmpl;
+    o.extra_policy_bits = extra;
+    auto tee = at::SimulatedTee::create(o);
+    REQUIRE(tee.ok());
+    at::SnpEvidence e;
+    auto ev = tee->make_evidence({});
+    REQUIRE(ev.ok());
+    e.report = *ev;
+    return e;
+  };
+  require_refused_by(verify(evidence(3, 0), {}, true), "vmpl");
+  require_refused_by(verify(evidence(1, 0), {}, true), "vmpl");
+  CHECK(verify(evidence(0, 0), {}, true).verdict);
+  at::Policy lenient;
+  lenient.max_vmpl = 3;
+  CHECK(verify(evidence(3, 0), lenient, true).verdict);
+  require_refused_by(verify(evidence(0, at::kPolicyMigrateMa), {}, true), "migrate_ma_disabled");
+  at::Policy ma;
+  ma.allow_migrate_ma = true;
+  CHECK(verify(evidence(0, at::kPolicyMigrateMa), ma, true).verdict);
+}
+
+TEST_CASE("model pins are checked against the runtime data's model member", "[attest][verifier][model]") {
+  auto tee = at::SimulatedTee::create({.measurement = std::array<uint8_t, 48>{}});
+  REQUIRE(tee.ok());
+  auto with_runtime = [&](const std::string& runtime) {
+    at::SnpEvidence e;
+    auto ev = tee->make_evidence(at::report_data_for_runtime_data(
+        std::span(reinterpret_cast<const uint8_t*>(runtime.data()), runtime.size())));
+    REQUIRE(ev.ok());
+    e.report = *ev;
+    e.runtime_data = std::vector<uint8_t>(runtime.begin(), runtime.end());
+    return e;
+  };
+  const std::string a(64, 'a'), b(64, 'b');
+  at::Policy p;
+  p.models = {at::parse_policy_json(R"({"models":[")" + a + R"("]})")->models[0]};
+  CHECK(verify(with_runtime(R"({"model":{"sha256":")" + a + R"(","sealed_sha256":null}})"), p, true).verdict);
+  CHECK(verify(with_runtime(R"({"model":{"sha256":")" + b + R"(","sealed_sha256":")" + a + R"("}})"), p, true).verdict);
+  require_refused_by(verify(with_runtime(R"({"model":{"sha256":")" + b + R"("}})"), p, true), "model_allowed");
+  require_refused_by(verify(with_runtime(R"({"nonce":"x"})"), p, true), "model_allowed");
+  require_refused_by(verify(with_runtime(R"({"model":{"sha256":"zz"}})"), p, true), "model_allowed");
+  require_refused_by(verify(with_runtime(R"({"model":{"sha256":")" + a + R"(","extra":1}})"), p, true), "model_allowed");
+  require_refused_by(verify(with_runtime(R"({"model":[]})"), p, true), "model_allowed");
+  // No runtime data at all: refused as well.
+  auto bare = with_runtime("{}");
+  bare.runtime_data.reset();
+  require_refused_by(verify(bare, p, true), "model_allowed");
 }

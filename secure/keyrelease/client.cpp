@@ -72,7 +72,7 @@ Result<ReleasedKey> BrokerClient::release(const std::string& key_id) {
   SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
   ReleaseRequest req;
   req.key_id = key_id;
-  req.runtime_data = make_runtime_data(pub, nonce);
+  req.runtime_data = make_runtime_data(pub, nonce, model_);
   SEALSUM_ASSIGN_OR_RETURN(req.evidence, evidence_.collect(attest::report_data_for_runtime_data(as_bytes(req.runtime_data))));
 
   SEALSUM_ASSIGN_OR_RETURN(HttpResponse rel, transport_.post(base_url_ + "/v1/release", encode_release_request(req), {}));

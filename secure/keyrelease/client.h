@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "secure/attest/model_binding.h"
 #include "secure/attest/simulated.h"
 #include "secure/attest/verifier.h"
 #include "secure/secret_buffer.h"
@@ -110,14 +111,17 @@ class KeyReleaseClient {
 // the evidence source must outlive the client.
 class BrokerClient : public KeyReleaseClient {
  public:
-  BrokerClient(std::string base_url, HttpTransport& transport, EvidenceSource& evidence)
-      : base_url_(std::move(base_url)), transport_(transport), evidence_(evidence) {}
+  // `model`: the model this workload runs, named in the runtime data (attest/model_binding.h).
+  BrokerClient(std::string base_url, HttpTransport& transport, EvidenceSource& evidence,
+               std::optional<attest::ModelDigests> model = std::nullopt)
+      : base_url_(std::move(base_url)), transport_(transport), evidence_(evidence), model_(std::move(model)) {}
   Result<ReleasedKey> release(const std::string& key_id) override;
 
  private:
   std::string base_url_;
   HttpTransport& transport_;
   EvidenceSource& evidence_;
+  std::optional<attest::ModelDigests> model_;
 };
 
 // Status for a non-200 answer of a key-release service (kPermissionDenied for 403 etc.).

@@ -18,7 +18,7 @@ Result<ReleasedKey> obtain_key(const KeyReleaseConfig& config, HttpTransport& tr
   SEALSUM_ASSIGN_OR_RETURN(std::unique_ptr<EvidenceSource> evidence, make_evidence_source(config));
   if (config.backend == Backend::kBroker) {
     if (config.broker_url.empty()) return invalid_argument("no key broker URL given (--kbs URL)");
-    BrokerClient client(config.broker_url, transport, *evidence);
+    BrokerClient client(config.broker_url, transport, *evidence, config.model);
     return client.release(config.key_id);
   }
   if (config.azure.maa_endpoint.empty() || config.azure.key_vault_url.empty()) {

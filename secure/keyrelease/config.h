@@ -29,6 +29,9 @@ struct KeyReleaseConfig {
   bool insecure_simulated_tee = false;
   std::optional<std::array<uint8_t, 48>> simulated_measurement;  // default: SHA-384 of this binary
   HardwareEvidenceOptions hardware;
+  // The model this workload runs (broker back end: named in the runtime data, so release policies can
+  // pin it). Set once the model is loaded; the model key's own release names only sealed_sha256.
+  std::optional<attest::ModelDigests> model;
 };
 
 Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseConfig& config);

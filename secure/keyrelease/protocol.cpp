@@ -52,12 +52,14 @@ std::vector<uint8_t> release_wrap_label(std::string_view key_id, std::string_vie
   return out;
 }
 
-std::string make_runtime_data(const RsaPublicKey& ephemeral, std::string_view nonce) {
+std::string make_runtime_data(const RsaPublicKey& ephemeral, std::string_view nonce,
+                              const std::optional<attest::ModelDigests>& model) {
   json jwk = ephemeral.to_jwk();
   jwk["kid"] = kEphemeralKid;
   jwk["key_ops"] = json::array({"encrypt"});
   json rt = {{"keys", json::array({jwk})}};
   if (!nonce.empty()) rt["nonce"] = std::string(nonce);
+  if (model) rt["model"] = attest::model_digests_json(*model);
   return rt.dump();
 }
 

@@ -10,7 +10,8 @@
 //   2. The enclave generates an ephemeral RSA-3072 key pair (private half never leaves it) and
 //      builds the *runtime data*, exact UTF-8 JSON bytes:
 //          {"keys":[{"kty":"RSA","n":..,"e":"AQAB","kid":"sealsum-ephemeral","key_ops":["encrypt"]}],
-//           "nonce": N}
+//           "model": {"sealed_sha256": H|null, "sha256": H|null}, "nonce": N}
+//      ("model", attest/model_binding.h: the model the workload runs; absent when it runs none yet)
 //      (the "keys" JWKS shape is the one Azure MAA/Key Vault use, so one format serves both back
 //      ends). It asks the TEE for a report with REPORT_DATA = SHA-256(runtime data) || 32 zero bytes,
 //      then sends
@@ -64,6 +65,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "secure/attest/model_binding.h"
 #include "secure/attest/verifier.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -77,7 +79,10 @@ inline constexpr char kEphemeralKid[] = "sealsum-ephemeral";
 inline constexpr char kWrapAlg[] = "RSA-OAEP-256";
 
 // Runtime data as sent: the exact bytes hashed into REPORT_DATA.
-std::string make_runtime_data(const RsaPublicKey& ephemeral, std::string_view nonce);
+// `model` (optional): the model this workload runs (attest/model_binding.h), as a "model" member, so
+// release policies can pin it ("models").
+std::string make_runtime_data(const RsaPublicKey& ephemeral, std::string_view nonce,
+                              const std::optional<attest::ModelDigests>& model = std::nullopt);
 
 struct RuntimeData {
   std::string nonce;           // empty when absent (Azure runtime data need not carry one)

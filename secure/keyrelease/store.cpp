@@ -75,10 +75,18 @@ Status make_private_dir(const fs::path& d) {
 
 }  // namespace
 
-Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
+namespace {
+
+enum class PolicyUse { kRelease, kClient };
+
+Result<ReleasePolicy> parse_policy_document(std::string_view text, PolicyUse use) {
   if (text.size() > kMaxReleasePolicyBytes) return invalid_argument("release policy is larger than 64 KiB");
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return invalid_argument("release policy is not a JSON object");
+  if (use == PolicyUse::kClient && j.contains("output")) {
+    return invalid_argument("client policy: \"output\" is the data owner's output policy for the broker; a client "
+                            "policy does not carry one");
+  }
   ReleasePolicy out;
   if (auto it = j.find("allow_simulated"); it != j.end()) {
     if (!it->is_boolean()) return invalid_argument("release policy \"allow_simulated\" is not a boolean");
@@ -95,10 +103,20 @@ Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
   auto p = attest::parse_policy_json(j.dump());
   if (!p.ok()) return invalid_argument("release policy: " + p.status().message());
   out.attestation = std::move(p).value();
-  if (out.attestation.measurements.empty()) {
+  if (use == PolicyUse::kRelease && out.attestation.measurements.empty()) {
     return invalid_argument("release policy must name at least one allowed measurement in \"measurements\"");
   }
   return out;
+}
+
+}  // namespace
+
+Result<ReleasePolicy> parse_release_policy_json(std::string_view text) {
+  return parse_policy_document(text, PolicyUse::kRelease);
+}
+
+Result<ReleasePolicy> parse_client_policy_json(std::string_view text) {
+  return parse_policy_document(text, PolicyUse::kClient);
 }
 
 Status validate_key_id(std::string_view key_id) {

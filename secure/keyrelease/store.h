@@ -49,6 +49,10 @@ struct ReleasePolicy {
 };
 // kInvalidArgument naming the key on any error (including an empty "measurements").
 Result<ReleasePolicy> parse_release_policy_json(std::string_view json);
+// The relying party's use of the same format (`sealsum verify --policy FILE`): one file can pin a
+// server for a client and a key at the broker. "output" is refused (it is the data owner's, for the
+// broker); "measurements" may be empty here (flags add pins; the caller requires at least one).
+Result<ReleasePolicy> parse_client_policy_json(std::string_view json);
 
 // OK for a kid usable as a store file name (validate_kid and no leading '.').
 Status validate_key_id(std::string_view key_id);

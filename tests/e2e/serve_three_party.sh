@@ -10,7 +10,10 @@
 # Asserts: the summaries equal local runs on the plaintext; the board summary is sealed and opens
 # only with the consumer's key and the right document; no plaintext document text (nor the board
 # summary) appears in any file, log or response the operator can see; a client pinning a different
-# measurement is refused before it sends anything; a client refusing simulated evidence refuses.
+# measurement or model is refused before it sends anything; a client refusing simulated evidence
+# refuses. Model binding: the board key's release policy pins the model owner's published digest
+# (sha256sum of the model file), so the server gets it only because it proves it runs that model;
+# the client pins the same digest, and /v1/info shows it.
 source "$(dirname "$0")/serve_lib.sh"
 mkdir -p "$WORK"/{model_owner,data_owner,operator/docs,client,consumer}
 
@@ -44,10 +47,15 @@ DOC
 setup_broker
 register "$WORK/model_owner/model.key"
 register "$WORK/data_owner/docs.key"
-python3 - "$WORK/broker/policy.json" "$WORK/data_owner/auditor-output.json" >"$WORK/broker/board-policy.json" <<'PY'
+# The model owner publishes the digests of the model and of the sealed file.
+MODEL_SHA="$(sha256sum "$WORK/model_owner/model.sealsum" | cut -d' ' -f1)"
+SEALED_SHA="$(sha256sum "$WORK/operator/model.sealed" | cut -d' ' -f1)"
+python3 - "$WORK/broker/policy.json" "$WORK/data_owner/auditor-output.json" "$MODEL_SHA" \
+  >"$WORK/broker/board-policy.json" <<'PY'
 import json, sys
 policy = json.load(open(sys.argv[1]))
 policy["output"] = json.load(open(sys.argv[2]))
+policy["models"] = [sys.argv[3]]
 print(json.dumps(policy))
 PY
 register "$WORK/data_owner/board.key" "$WORK/broker/board-policy.json"
@@ -62,6 +70,17 @@ M="$(measurement)"
 "$S" verify --server "$SERVE_URL" --measurement "$M" --insecure-simulated >"$WORK/client/verdict.json" \
   2>"$WORK/client/verify.err" || { cat "$WORK/client/verify.err" >&2; fail "verify refused a good server"; }
 grep -q '"verdict": "accepted"' "$WORK/client/verdict.json" || fail "verdict not accepted"
+# Model binding: the runtime data names the model file and the sealed file the server opened.
+python3 - "$WORK/client/verdict.json" "$MODEL_SHA" "$SEALED_SHA" <<'PY' || fail "the verdict does not bind the model"
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["model"] == {"sha256": sys.argv[2], "sealed_sha256": sys.argv[3]}, v["model"]
+PY
+curl -s "$SERVE_URL/v1/info" | grep -q "\"sha256\":\"$MODEL_SHA\"" || fail "/v1/info does not show the model digest"
+# The same pins from a policy file (the broker's format) plus a model pin: accepted.
+printf '{"measurements":["%s"],"allow_simulated":true,"models":["%s"]}\n' "$M" "$SEALED_SHA" >"$WORK/client/pins.json"
+"$S" verify --server "$SERVE_URL" --policy "$WORK/client/pins.json" >/dev/null 2>&1 \
+  || fail "verify --policy with the sealed model's digest refused a good server"
 # The tiny random model ignores its input, so the two documents are summarized with different
 # n-gram settings to get summaries that differ (the scan below tells them apart).
 MEMO_FLAGS=(--no-repeat-ngram-size 2 --max-length 20)
@@ -108,6 +127,11 @@ grep -q '"name": "measurement_allowed"' "$WORK/client/wrong.json" || fail "no me
 if "$S" verify --server "$SERVE_URL" --measurement "$M" >/dev/null 2>&1; then
   fail "simulated evidence accepted without --insecure-simulated"
 fi
+if remote --document memo --model-digest "$(printf 'e%.0s' $(seq 64))" >/dev/null 2>"$WORK/client/wrong-model.err"; then
+  fail "summarize --server accepted a server running another model"
+fi
+grep -q 'model_allowed' "$WORK/client/wrong-model.err" || fail "the refusal does not name model_allowed"
+[ "$(summarize_requests "$SERVE_URL")" = "$before" ] || fail "a client refusing the model still sent its request"
 
 # Stop the operator's server gracefully (SIGTERM) and check it exits 0.
 kill -TERM "$serve_PID"

@@ -1,11 +1,12 @@
 // The client side of the clean room: summarize through an attested `sealsum serve`, and open a
 // summary sealed to this consumer.
 //
-//   sealsum summarize --server URL --measurement HEX[,HEX...] (--document ID | --input FILE|-)
+//   sealsum summarize --server URL (--policy FILE | --measurement HEX[,...]) [--host-data HEX[,...]]
+//                     [--model-digest HEX[,...]] (--document ID | --input FILE|-)
 //                     [--insecure-simulated] [--consumer-key FILE] [--json] [generation flags]
-//     Verifies the server first (server/client.h: fresh nonce, evidence signature and chain,
-//     MEASUREMENT allow-list, REPORT_DATA binding of the nonce and the TLS key), then sends the
-//     request over HTTPS pinned to the attested key. Nothing is sent to a server that fails a
+//     Verifies the server first (server/client.h: fresh nonce, evidence signature and chain, the
+//     pins of tools/cli/client_policy.h, REPORT_DATA binding of the nonce, model and TLS key), then
+//     sends the request on the same connection, pinned to the attested key. Nothing is sent to a server that fails a
 //     check. A summary the data owner's policy sealed to a consumer is opened with
 //     --consumer-key, or printed sealed (JSON) for `sealsum open-summary`.
 //     Prints the summary (or, with --json, the server's answer plus the attestation verdict).
@@ -23,6 +24,7 @@
 
 #include "secure/output_seal.h"
 #include "server/client.h"
+#include "tools/cli/client_policy.h"
 #include "tools/cli/command.h"
 #include "tools/cli/generation_flags.h"
 #include "tools/cli/remote.h"
@@ -48,22 +50,22 @@ int open_and_print(const std::string& command, const std::string& key_file, cons
 }  // namespace
 
 int run_remote_summarize(const std::vector<std::string>& argv) {
-  Args args("summarize", "--server URL --measurement HEX[,HEX...] (--document ID | --input FILE|-) [options]");
+  Args args("summarize", "--server URL (--policy FILE | --measurement HEX[,...]) (--document ID | --input FILE|-) "
+                         "[options]");
   args.option("server", "URL", "the attested sealsum serve endpoint, e.g. https://10.0.0.5:8443", true)
-      .option("measurement", "HEX[,HEX...]", "allowed MEASUREMENTs (96 hex digits each)", true)
       .option("document", "ID", "a sealed document of the server's document store")
       .option("input", "FILE", "plaintext to summarize (- = stdin); the server must allow plaintext input")
       .option("consumer-key", "FILE", "open a summary sealed to you with this output key (sealsum keygen --type x25519)")
-      .flag("insecure-simulated", "accept SIMULATED evidence (local --dev servers only; not attestation)")
       .flag("json", "print the server's answer and the attestation verdict as JSON")
       .option("timeout", "S", "seconds to wait for the server (default 300)");
+  add_client_policy_flags(args);
   add_generation_flags(args);
   if (int rc = parse_or_exit(args, argv); rc >= 0) return rc;
   if (args.has("document") == args.has("input")) {
     return usage_error(args, "give exactly one of --document or --input");
   }
-  auto list = server::parse_measurement_list(*args.get("measurement"));
-  if (!list.ok()) return usage_error(args, "--measurement: " + list.status().message());
+  auto pins = client_policy_from_args(args);
+  if (!pins.ok()) return usage_error(args, pins.status().message());
   auto timeout = args.get_int("timeout", 1, 3600);
   if (!timeout.ok()) return usage_error(args, timeout.status().message());
   auto request = generation_request_members(args);
@@ -77,8 +79,8 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
   }
   server::RemoteOptions opts;
   opts.server_url = *args.get("server");
-  opts.measurements = std::move(list).value();
-  opts.allow_simulated = args.has("insecure-simulated");
+  opts.policy = pins->policy;
+  opts.allow_simulated = pins->allow_simulated;
   opts.timeout_s = static_cast<int>(timeout->value_or(300));
   auto r = server::remote_summarize(opts, *request);
   if (!r.ok()) return fail("summarize", r.status());

@@ -18,7 +18,11 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/engine.h"
+#include "secure/attest/model_binding.h"
+#include "secure/digest.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/sealed.h"
 #include "server/kbs_client.h"
@@ -30,6 +34,7 @@ namespace {
 using sealsum::cli::usage_error;
 using sealsum::Result;
 using sealsum::Status;
+namespace at = sealsum::secure::attest;
 namespace kr = sealsum::secure::keyrelease;
 namespace srv = sealsum::server;
 
@@ -64,19 +69,48 @@ Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::str
   return srv::DocumentKey{std::move(key), std::move(released.output_policy)};
 }
 
-Result<std::unique_ptr<sealsum::engine::Engine>> load_engine(const sealsum::cli::Args& args,
-                                                             const kr::KeyReleaseConfig& rc, int threads) {
+struct LoadedModel {
+  std::unique_ptr<sealsum::engine::Engine> engine;
+  at::ModelDigests digests;  // what this server names in every runtime data (model binding)
+};
+
+Result<sealsum::secure::Digest256> digest_from_hex(const std::string& hex) {
+  auto bytes = at::hex_decode(hex);
+  if (!bytes.ok() || bytes->size() != 32) return sealsum::internal_error("the model file's digest is not 64 hex digits");
+  sealsum::secure::Digest256 d{};
+  std::copy(bytes->begin(), bytes->end(), d.begin());
+  return d;
+}
+
+// Loads the model and computes its digests from the very bytes loaded. For a sealed model, the
+// model key's release names the sealed file's digest (hashed first); the digest of the bytes then
+// decrypted must be the same, or the file changed in between and nothing is loaded.
+Result<LoadedModel> load_engine(const sealsum::cli::Args& args, const kr::KeyReleaseConfig& rc, int threads) {
   sealsum::engine::EngineOptions eo;
   eo.threads = threads;
-  if (auto m = args.get("model")) return sealsum::engine::Engine::load(*m, eo);
-  const std::string path = *args.get("sealed-model");
-  SEALSUM_ASSIGN_OR_RETURN(auto header, sealsum::secure::read_sealed_header(path));
-  const std::string kid = args.get_or("model-key-id", header.kid);
-  SEALSUM_ASSIGN_OR_RETURN(auto released, release_key(rc, kid));
-  SEALSUM_ASSIGN_OR_RETURN(auto bytes,
-                           sealsum::secure::open_sealed_file(path, released.key, sealsum::secure::ContentType::kModel));
-  SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
-  return sealsum::engine::Engine::from_model_file(std::move(file), eo);
+  LoadedModel out;
+  if (auto m = args.get("model")) {
+    SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::load(*m, eo));
+  } else {
+    const std::string path = *args.get("sealed-model");
+    SEALSUM_ASSIGN_OR_RETURN(auto header, sealsum::secure::read_sealed_header(path));
+    SEALSUM_ASSIGN_OR_RETURN(sealsum::secure::Digest256 announced, sealsum::secure::sha256_file(path));
+    kr::KeyReleaseConfig model_rc = rc;
+    model_rc.model = at::ModelDigests{std::nullopt, announced};
+    const std::string kid = args.get_or("model-key-id", header.kid);
+    SEALSUM_ASSIGN_OR_RETURN(auto released, release_key(model_rc, kid));
+    sealsum::secure::Digest256 opened{};
+    SEALSUM_ASSIGN_OR_RETURN(auto bytes, sealsum::secure::open_sealed_file(
+                                             path, released.key, sealsum::secure::ContentType::kModel, &opened));
+    if (opened != announced) {
+      return sealsum::data_loss("the sealed model file changed while it was being loaded; nothing was loaded");
+    }
+    out.digests.sealed_sha256 = opened;
+    SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
+    SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::from_model_file(std::move(file), eo));
+  }
+  SEALSUM_ASSIGN_OR_RETURN(out.digests.sha256, digest_from_hex(out.engine->model_file().sha256_hex()));
+  return out;
 }
 
 int run_serve(const std::vector<std::string>& argv) {
@@ -139,10 +173,14 @@ int run_serve(const std::vector<std::string>& argv) {
 
   if (dev) std::cerr << kDevWarning << std::flush;
   srv::LogSink log = srv::stderr_log();
-  const kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
+  kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
 
-  auto engine = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
-  if (!engine.ok()) return sealsum::cli::fail("serve", engine.status().with_context("loading the model"));
+  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
+  if (!loaded.ok()) return sealsum::cli::fail("serve", loaded.status().with_context("loading the model"));
+  // Every later release (document keys) names the model this server runs, so the data owner's release
+  // policy can pin it ("models").
+  rc.model = loaded->digests;
+  log(nlohmann::json{{"event", "model"}, {"model", at::model_digests_json(loaded->digests)}}.dump());
 
   std::optional<sealsum::secure::TlsIdentity> tls;
   if (!dev) {
@@ -153,7 +191,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto source = kr::make_evidence_source(rc);
   if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
   srv::Attester attester(std::move(source).value(),
-                         tls ? std::optional<sealsum::secure::Digest256>(tls->spki_sha256()) : std::nullopt, dev);
+                         tls ? std::optional<sealsum::secure::Digest256>(tls->spki_sha256()) : std::nullopt, dev,
+                         loaded->digests);
 
   std::unique_ptr<srv::DocumentStore> documents;
   if (auto where = args.get("documents")) {
@@ -180,7 +219,7 @@ int run_serve(const std::vector<std::string>& argv) {
   so.limits.max_body_bytes = static_cast<size_t>(body->value_or(1 << 20));
   so.read_timeout_s = static_cast<int>(timeout->value_or(10));
   so.model_label = std::filesystem::path(args.get_or("model", args.get_or("sealed-model", ""))).filename().string();
-  auto server = srv::Server::create(so, **engine, attester, documents.get(), tls ? &*tls : nullptr, log);
+  auto server = srv::Server::create(so, *loaded->engine, attester, documents.get(), tls ? &*tls : nullptr, log);
   if (!server.ok()) return sealsum::cli::fail("serve", server.status());
   if (Status st = (*server)->bind(); !st.is_ok()) return sealsum::cli::fail("serve", st);
   // The port line on stdout lets scripts started with --port 0 find the server.

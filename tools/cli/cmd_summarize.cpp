@@ -33,7 +33,7 @@ int run_summarize(const std::vector<std::string>& argv) {
   }
   sealsum::cli::Args args("summarize",
                           "--model MODEL [--input FILE|-] [generation flags]\n"
-                          "       sealsum summarize --server URL --measurement HEX (--document ID | --input FILE) "
+                          "       sealsum summarize --server URL --measurement HEX [--host-data HEX] (--document ID | --input FILE) "
                           "[options]   (remote; see --server x --help)");
   sealsum::cli::add_model_flags(args);  // --model, and --key / --kbs for a sealed model
   args.option("input", "FILE", "document to summarize; - or absent: stdin")

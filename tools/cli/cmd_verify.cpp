@@ -1,32 +1,33 @@
-// `sealsum verify --server URL --measurement HEX[,HEX...] [--insecure-simulated]`
+// `sealsum verify --server URL (--policy FILE | --measurement HEX[,HEX...]) [--host-data HEX[,...]]
+//                [--model-digest HEX[,...]] [--max-vmpl N] [--insecure-simulated]`
 //
 // Fetches GET /v1/attestation with a fresh nonce, verifies the evidence (signature and AMD chain,
-// or the simulated self-signature only with --insecure-simulated), checks that REPORT_DATA binds
-// the nonce and the TLS key of the connection, and that the MEASUREMENT is in the allow-list.
-// Prints the verdict as JSON on stdout: {"verdict","accepted","simulated","measurement",
-// "tls_spki_sha256","server","warnings","checks":[{name,passed,detail}]}.
+// or the simulated self-signature only with --insecure-simulated) against the pins
+// (tools/cli/client_policy.h: MEASUREMENT, HOST_DATA, model digests, VMPL, TCB, debug, MIGRATE_MA),
+// and checks that REPORT_DATA binds the nonce, the model and the TLS key of the connection
+// (server/client.h: no downgrade to plain HTTP for real evidence).
+// Prints the verdict as JSON on stdout: {"verdict","accepted","simulated","measurement","host_data",
+// "model","tls_spki_sha256","server","warnings","checks":[{name,passed,detail}]} (every check).
 // Exit: 0 accepted, 1 refused or unreachable (reason on stderr), 2 usage error.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "server/client.h"
+#include "tools/cli/client_policy.h"
 #include "tools/cli/command.h"
 
 namespace {
 
 int run_verify(const std::vector<std::string>& argv) {
-  sealsum::cli::Args args("verify", "--server URL --measurement HEX[,HEX...] [--insecure-simulated]");
+  sealsum::cli::Args args("verify", "--server URL (--policy FILE | --measurement HEX[,HEX...]) [pins]");
   args.option("server", "URL", "the sealsum serve endpoint, e.g. https://10.0.0.5:8443", true)
-      .option("measurement", "HEX[,HEX...]", "allowed MEASUREMENTs (96 hex digits each)", true)
-      .flag("insecure-simulated", "accept SIMULATED evidence (local --dev servers only; not attestation)")
-      .option("timeout", "S", "seconds to wait for the server (default 60)");
+      .option("timeout", "S", "seconds to wait for the server (default 60)")
+      .flag("json", "accepted for symmetry: the verdict is always printed as JSON");
+  sealsum::cli::add_client_policy_flags(args);
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
-  auto list = sealsum::server::parse_measurement_list(*args.get("measurement"));
-  if (!list.ok()) {
-    std::cerr << "sealsum verify: --measurement: " << list.status().message() << "\n";
-    return 2;
-  }
+  auto pins = sealsum::cli::client_policy_from_args(args);
+  if (!pins.ok()) return sealsum::cli::usage_error(args, pins.status().message());
   auto timeout = args.get_int("timeout", 1, 3600);
   if (!timeout.ok()) {
     std::cerr << "sealsum verify: " << timeout.status().message() << "\n";
@@ -34,8 +35,8 @@ int run_verify(const std::vector<std::string>& argv) {
   }
   sealsum::server::RemoteOptions opts;
   opts.server_url = *args.get("server");
-  opts.measurements = std::move(list).value();
-  opts.allow_simulated = args.has("insecure-simulated");
+  opts.policy = pins->policy;
+  opts.allow_simulated = pins->allow_simulated;
   opts.timeout_s = static_cast<int>(timeout->value_or(60));
   auto r = sealsum::server::verify_server(opts);
   if (!r.ok()) return sealsum::cli::fail("verify", r.status());
