@@ -118,6 +118,15 @@ Certificate::~Certificate() { X509_free(x_); }
 std::string Certificate::subject() const { return name_to_string(X509_get_subject_name(x_)); }
 std::string Certificate::issuer() const { return name_to_string(X509_get_issuer_name(x_)); }
 
+std::string Certificate::common_name() const {
+  const X509_NAME* name = X509_get_subject_name(x_);
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return {};
+  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  if (!s) return {};
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), size_t(ASN1_STRING_length(s)));
+}
+
 std::vector<uint8_t> Certificate::der() const {
   int n = i2d_X509(x_, nullptr);
   if (n <= 0) return {};
@@ -231,6 +240,28 @@ Result<AmdCertExtensions> parse_amd_extensions(const Certificate& cert) {
     e.hwid = std::vector<uint8_t>(p, p + n);
   }
   return e;
+}
+
+AmdIntermediateKind amd_intermediate_kind(const Certificate& cert) {
+  std::string cn = cert.common_name();
+  std::string_view v(cn);
+  constexpr std::string_view kAsvk = "SEV-VLEK-", kAsk = "SEV-";
+  if (v.size() > kAsvk.size() && v.substr(0, kAsvk.size()) == kAsvk) return AmdIntermediateKind::kAsvk;
+  // "SEV-VCEK" and "SEV-VLEK" are the leaves' own CNs, not ASKs.
+  if (v.size() > kAsk.size() && v.substr(0, kAsk.size()) == kAsk && v != "SEV-VLEK-" && v != "SEV-VCEK" &&
+      v != "SEV-VLEK") {
+    return AmdIntermediateKind::kAsk;
+  }
+  return AmdIntermediateKind::kNone;
+}
+
+const char* amd_intermediate_kind_name(AmdIntermediateKind k) {
+  switch (k) {
+    case AmdIntermediateKind::kAsk: return "ASK";
+    case AmdIntermediateKind::kAsvk: return "ASVK";
+    case AmdIntermediateKind::kNone: break;
+  }
+  return "not an ASK/ASVK";
 }
 
 std::span<const PinnedRoot> amd_pinned_roots() { return kAmdRoots; }

@@ -11,6 +11,10 @@
 //   1.3.6.1.4.1.3704.1.3.1 blSPL, .2 teeSPL, .3 snpSPL, .8 ucodeSPL, .9 fmcSPL (INTEGER)
 //   1.3.6.1.4.1.3704.1.4       hwID (64 raw bytes = the report's CHIP_ID; 8 bytes on Turin; VCEK only)
 //
+// AMD intermediates are told apart by subject CN (AMD KDS naming): the ASK, which signs VCEKs, is
+// "SEV-<Product>"; the ASVK, which signs VLEKs, is "SEV-VLEK-<Product>"; the ARK is "ARK-<Product>".
+// Names are only labels: the verifier decides by signatures and pinned keys (see verifier.h).
+//
 // Ownership: Certificate owns its X509 (freed on destruction); move-only. Thread safety: const
 // methods may be called concurrently; OpenSSL's X509 is not mutated after load.
 #pragma once
@@ -60,6 +64,7 @@ class Certificate {
 
   std::string subject() const;  // one-line RFC 2253 form
   std::string issuer() const;
+  std::string common_name() const;  // the subject's first CN; empty when it has none
   std::vector<uint8_t> der() const;
   Digest256 fingerprint_sha256() const;  // SHA-256 of the DER certificate
   Digest256 spki_sha256() const;         // SHA-256 of the SubjectPublicKeyInfo DER
@@ -87,6 +92,12 @@ struct AmdCertExtensions {
 };
 // Reads the AMD extensions (absent ones stay empty); kDataLoss when one is malformed.
 Result<AmdCertExtensions> parse_amd_extensions(const Certificate& cert);
+
+// What an AMD intermediate's subject CN says it is: "SEV-VLEK-<X>" kAsvk, "SEV-<X>" kAsk (X not
+// empty, not the leaf names "VCEK"/"VLEK"), anything else kNone. A label only; it proves nothing without the chain's signatures.
+enum class AmdIntermediateKind { kNone, kAsk, kAsvk };
+AmdIntermediateKind amd_intermediate_kind(const Certificate& cert);
+const char* amd_intermediate_kind_name(AmdIntermediateKind k);  // "ASK", "ASVK", "not an ASK/ASVK"
 
 struct PinnedRoot {
   Product product;

@@ -110,3 +110,19 @@ TEST_CASE("validity periods are honoured", "[attest][certs]") {
   CHECK_FALSE(vcek->valid_at(1600000000));    // 2020-09, before notBefore (2023-04-03)
   CHECK_FALSE(vcek->valid_at(2000000000));    // 2033, after notAfter (2030-04-03)
 }
+
+TEST_CASE("AMD intermediates are told apart by CN; leaves and roots are not intermediates", "[attest][certs]") {
+  for (const char* p : {"milan", "genoa", "turin"}) {
+    INFO(p);
+    at::Certificate ask = pem_cert(std::string("attestation/amd-roots/") + p + "/ask.pem");
+    at::Certificate ark = pem_cert(std::string("attestation/amd-roots/") + p + "/ark.pem");
+    CHECK(at::amd_intermediate_kind(ask) == at::AmdIntermediateKind::kAsk);
+    CHECK(at::amd_intermediate_kind(ark) == at::AmdIntermediateKind::kNone);
+    CHECK(ark.common_name().rfind("ARK-", 0) == 0);
+  }
+  auto vcek = at::Certificate::from_der(bytes("attestation/virtee-milan/vcek_milan.der"));
+  REQUIRE(vcek.ok());
+  CHECK(vcek->common_name() == "SEV-VCEK");
+  CHECK(at::amd_intermediate_kind(*vcek) == at::AmdIntermediateKind::kNone);
+  CHECK(std::string(at::amd_intermediate_kind_name(at::AmdIntermediateKind::kAsvk)) == "ASVK");
+}

@@ -2,8 +2,9 @@
 //
 // Why each step exists:
 //  * The report is only as trustworthy as the key that signed it. The VCEK (or VLEK) is derived by
-//    the AMD Secure Processor from the chip's secrets and the TCB; AMD certifies it with the ASK,
-//    which the ARK certifies. Pinning the ARK's key (not its name) is what ties the chain to AMD.
+//    the AMD Secure Processor from the chip's secrets and the TCB; AMD certifies it with the ASK
+//    (a VLEK with the ASVK), which the ARK certifies. Pinning the ARK's key (not its name) is what
+//    ties the chain to AMD; the bundle's order and extra certificates do not matter (amd_chain.h).
 //  * A VCEK is specific to one chip and one TCB: its extensions (hwID, *SPL) must equal the report's
 //    CHIP_ID and REPORTED_TCB, or a VCEK fetched for other firmware could vouch for this report.
 //  * Everything after that is the relying party's policy (debug, VMPL, TCB floor, measurements,
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/x509.h>
 
+#include "secure/attest/amd_chain.h"
 #include "secure/attest/certs.h"
 #include "secure/attest/p384.h"
 #include "secure/attest/simulated.h"
@@ -45,52 +47,25 @@ Product verify_amd(const SnpReport& r, const SnpEvidence& ev, const Policy& poli
             std::string("report SIGNING_KEY is ") + signing_key_name(r.signing_key) + ", certificate given as " + kind +
                 (ev.cert_kind == CertKind::kVlek && !policy.allow_vlek ? "; VLEK is not allowed by the policy" : ""));
 
-  // Chain: exactly [ASK, ARK].
-  std::optional<Product> root_product;
-  std::vector<Certificate> chain;
-  if (ev.chain_pem.empty()) {
-    add_check(checks, "cert_chain_format", false, "no ASK/ARK certificate chain supplied (--chain)");
-  } else if (auto c = parse_pem_chain(ev.chain_pem); !c.ok()) {
-    add_check(checks, "cert_chain_format", false, "chain: " + c.status().message());
-  } else if (c->size() != 2) {
-    add_check(checks, "cert_chain_format", false,
-              "chain must hold exactly 2 certificates (ASK then ARK), found " + std::to_string(c->size()));
-  } else {
-    chain = std::move(c).value();
-    add_check(checks, "cert_chain_format", true, "ASK " + chain[0].subject() + "; ARK " + chain[1].subject());
-  }
-  if (chain.size() == 2) {
-    const Certificate& ask = chain[0];
-    const Certificate& ark = chain[1];
-    root_product = pinned_amd_product(ark);
-    add_check(checks, "ark_pinned", root_product.has_value(),
-              root_product ? std::string("ARK key is the pinned AMD ") + product_name(*root_product) + " root"
-                           : "ARK key " + to_hex(ark.spki_sha256()) + " (" + ark.subject() +
-                                 ") is not a pinned AMD root (Milan, Genoa, Turin)");
-    Status self = ark.verify_signed_by(ark, SigRequirement::kRsaPssSha384);
-    add_check(checks, "ark_self_signed", self.is_ok() && ark.self_issued(),
-              self.is_ok() ? (ark.self_issued() ? "ARK signs itself" : "ARK subject differs from its issuer") : self.message());
-    Status ask_st = ask.verify_signed_by(ark, SigRequirement::kRsaPssSha384);
-    add_check(checks, "ask_signed_by_ark", ask_st.is_ok(), ask_st.is_ok() ? "ASK is signed by ARK" : ask_st.message());
-    Status leaf_st = leaf.verify_signed_by(ask, SigRequirement::kRsaPssSha384);
-    add_check(checks, "vcek_signed_by_ask", leaf_st.is_ok(),
-              leaf_st.is_ok() ? std::string(kind) + " is signed by ASK" : leaf_st.message());
-    std::time_t now = opt.now ? *opt.now : std::time(nullptr);
-    std::string expired;
-    for (const Certificate* c : std::initializer_list<const Certificate*>{&leaf, &ask, &ark}) {
-      if (!c->valid_at(now)) expired += (expired.empty() ? "" : "; ") + c->subject();
-    }
-    add_check(checks, "cert_validity", expired.empty(),
-              expired.empty() ? "VCEK/VLEK, ASK and ARK are within their validity period"
-                              : "outside its validity period: " + expired);
-  }
-
   auto ext_or = parse_amd_extensions(leaf);
+  AmdCertExtensions ext = ext_or.ok() ? *ext_or : AmdCertExtensions{};
+  Product cert_product = ext.product_name ? product_from_name(*ext.product_name) : Product::kUnknown;
+
+  // Chain: the ARK and the intermediate the report's signing key needs, from a bundle in any order.
+  AmdChainRequest chain;
+  chain.leaf = &leaf;
+  chain.chain_kind = r.signing_key == SigningKey::kVlek   ? CertKind::kVlek
+                     : r.signing_key == SigningKey::kVcek ? CertKind::kVcek
+                                                          : ev.cert_kind;
+  chain.leaf_product = cert_product;
+  chain.chain_pem = ev.chain_pem;
+  chain.extra_roots = opt.test_only_extra_roots;
+  chain.now = opt.now ? *opt.now : std::time(nullptr);
+  std::optional<Product> root_product = check_amd_chain(chain, checks);
+
   if (!ext_or.ok()) {
     add_check(checks, "vcek_extensions", false, ext_or.status().message());
   }
-  AmdCertExtensions ext = ext_or.ok() ? std::move(ext_or).value() : AmdCertExtensions{};
-  Product cert_product = ext.product_name ? product_from_name(*ext.product_name) : Product::kUnknown;
   Product product = root_product ? *root_product : cert_product != Product::kUnknown ? cert_product : r.cpuid_product();
   if (root_product) {
     bool ok = cert_product == *root_product;

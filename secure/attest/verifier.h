@@ -6,12 +6,25 @@
 //   report_format          parses; version 2..5 and >= policy; SIGNATURE_ALGO = 1 (ECDSA P-384)
 //   signing_key_kind       the report's SIGNING_KEY field agrees with the certificate kind given
 //                          (VCEK/VLEK) and VLEK is allowed by the policy
-//   cert_chain_format      the chain file holds exactly [ASK (or ASVK), ARK]
-//   ark_pinned             the ARK public key is one of the pinned AMD roots (Milan/Genoa/Turin)
+//   cert_chain_format      the chain file is a PEM bundle of 2..kMaxChainCerts certificates in any
+//                          order (the old [ASK, ARK] file, or AMD KDS's ASK + ASVK + ARK bundle);
+//                          fails when it does not parse, holds fewer than 2, or is ambiguous (two
+//                          different intermediates of the needed kind, or two different pinned
+//                          ARKs, that each complete a valid chain to the leaf). Its detail names the
+//                          chosen ARK and intermediate and why every other certificate was not used
+//                          (duplicates and unrelated certificates are ignored, and listed there)
+//   ark_pinned             the ARK is a self-issued certificate of the bundle whose public key is
+//                          one of the pinned AMD roots (Milan/Genoa/Turin); when several are, the one
+//                          that anchors the leaf's chain
 //   ark_self_signed        ARK signs itself (RSA-PSS SHA-384)
-//   ask_signed_by_ark      ASK/ASVK signed by ARK (RSA-PSS SHA-384)
-//   vcek_signed_by_ask     VCEK/VLEK signed by ASK (RSA-PSS SHA-384)
-//   cert_validity          every AMD certificate is valid at `now`
+//   ask_signed_by_ark      the chosen intermediate is signed by the ARK (RSA-PSS SHA-384)
+//   vcek_signed_by_ask     the leaf is signed by the chosen intermediate (RSA-PSS SHA-384), and the
+//                          intermediate is of the kind the report's SIGNING_KEY needs: VCEK -> ASK
+//                          (CN "SEV-<Product>"), VLEK -> ASVK (CN "SEV-VLEK-<Product>"). The
+//                          intermediate is chosen by signatures (signs the leaf, signed by the ARK),
+//                          the CN only gives its kind: a VCEK never chains through an ASVK nor a
+//                          VLEK through an ASK
+//   cert_validity          the leaf, the chosen intermediate and the ARK are valid at `now`
 //   product_matches_root   the VCEK's productName agrees with the pinned root's product
 //   report_signature       ECDSA P-384 / SHA-384 over report[0:0x2A0] with the VCEK/VLEK key
 //   tcb_matches_cert       REPORTED_TCB components == VCEK blSPL/teeSPL/snpSPL/ucodeSPL(/fmcSPL)
@@ -29,6 +42,8 @@
 // Thread safety: verify_* are reentrant (no global state besides OpenSSL's own).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <span>
@@ -47,7 +62,7 @@ struct SnpEvidence {
   std::vector<uint8_t> report;         // exactly one report (kSnpReportSize bytes), or simulated evidence
   std::vector<uint8_t> signing_cert;   // VCEK or VLEK, DER or PEM (unused for simulated evidence)
   CertKind cert_kind = CertKind::kVcek;
-  std::string chain_pem;               // ASK (ASVK for VLEK) then ARK, PEM
+  std::string chain_pem;               // PEM bundle: ARK and ASK (VCEK) or ASVK (VLEK), any order
   std::optional<std::vector<uint8_t>> uvm_endorsement;  // COSE_Sign1 bytes (Azure)
   std::optional<std::vector<uint8_t>> runtime_data;     // REPORT_DATA[0:32] = SHA-256(runtime_data)
 };
@@ -59,6 +74,15 @@ struct VerifyOptions {
   // Certificate validity time for the AMD chain (default: the current time). The UVM endorsement's
   // x5chain is checked at its own signing time.
   std::optional<std::time_t> now;
+  // TEST-ONLY SEAM. Extra ARK keys trusted beside the pinned AMD roots, so unit tests can verify
+  // chains they generate themselves (AMD's root private keys are, rightly, not available). Only
+  // unit tests set it: no CLI flag, policy JSON, environment variable, file or network input may
+  // ever fill it, and production callers leave it empty. It adds roots; it never weakens the pins.
+  struct TestOnlyRoot {
+    Product product = Product::kUnknown;    // the product the root stands for (TCB layout, productName)
+    std::array<uint8_t, 32> spki_sha256{};  // SHA-256 of the root's SubjectPublicKeyInfo DER
+  };
+  std::vector<TestOnlyRoot> test_only_extra_roots;
 };
 
 struct Check {

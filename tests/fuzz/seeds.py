@@ -107,6 +107,20 @@ def main() -> int:
     for gen in ("milan", "genoa", "turin"):
         put("cert_fuzz", f"ask_{gen}.pem", fx(f"attestation/amd-roots/{gen}/ask.pem"))
     put("cert_fuzz", "host_amd_certificate.json", fx("attestation/azure-aci-milan/uvm_host_amd_certificate.json"))
+    # Chain bundles in other orders and with another product's certificates (the leaf is the first one).
+    milan = {w: fx(f"attestation/amd-roots/milan/{w}.pem") for w in ("ark", "ask")}
+    genoa = {w: fx(f"attestation/amd-roots/genoa/{w}.pem") for w in ("ark", "ask")}
+    put("cert_fuzz", "bundle_ark_ask", milan["ark"] + milan["ask"])
+    put("cert_fuzz", "bundle_mixed", genoa["ark"] + milan["ask"] + genoa["ask"] + milan["ark"] + milan["ask"])
+    put("policy_fuzz", "empty.json", "{}")
+    put("policy_fuzz", "strict.json", json.dumps({
+        "allow_debug": False, "max_vmpl": 0, "min_report_version": 2, "min_guest_svn": 2,
+        "min_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115, "fmc": 0},
+        "measurements": ["51068107cdc7ee3d89c7821b05bca6147eb77b2005ae759050fc049b65a1b0beabc65a9d857acecf23225f5ec76849f5"],
+        "host_data": ["cadd74f71ebb8fbf9782baab649612520f3c416bc5ce9ac768808ddc8d9b031c"],
+        "report_data": "00" * 64, "require_runtime_data": True, "require_uvm_endorsement": True,
+        "uvm_feed": "ContainerPlat-AMD-UVM", "allow_vlek": False}))
+    put("policy_fuzz", "bad.json", '{"measurements": ["zz"], "min_tcb": {"snp": 300}, "unknown": 1}')
     put("cose_fuzz", "uvm_reference_info.bin", fx("attestation/azure-aci-milan/body.uvm_reference_info.bin"))
     put("cose_fuzz", "maa-request.json", fx("attestation/azure-cleanroom-maa/maa-request.json"))
     put("cose_fuzz", "cbor-map", cbor_sample())
