@@ -32,20 +32,26 @@ const std::string& web_page_html() {
 <div id="attest" class="banner">checking&hellip;</div>
 <table>
  <tr><td>measurement</td><td><code id="measurement">-</code></td></tr>
+ <tr><td>HOST_DATA</td><td><code id="hostdata">-</code></td></tr>
+ <tr><td>model (SHA-256)</td><td><code id="model">-</code></td></tr>
  <tr><td>TLS key (SHA-256)</td><td><code id="tlskey">-</code></td></tr>
  <tr><td>nonce</td><td><code id="nonce">-</code></td></tr>
 </table>
 <p>
- <label>pinned measurement(s) <input id="pins" size="60" placeholder="96 hex digits, comma-separated"></label>
+ <label>pinned measurement(s) <input id="pins" size="60" placeholder="96 hex digits, comma-separated"></label><br>
+ <label>pinned HOST_DATA <input id="host-pins" size="60" placeholder="64 hex digits, comma-separated (sealsum policy hostdata)"></label><br>
+ <label>pinned model(s) <input id="model-pins" size="60" placeholder="64 hex digits: the model file's or its sealed file's SHA-256"></label><br>
  <label><input id="allow-sim" type="checkbox"> accept simulated evidence (development only)</label>
  <button id="reattest" type="button">Check again</button>
 </p>
 <table id="checks"></table>
 <p><small>The page checks the report's signature, the VCEK&rarr;ASK&rarr;ARK chain up to AMD's pinned
-roots, debug off, that the evidence answers its fresh nonce and binds the runtime data, and the
-measurement against your pins; it refuses to send anything when a check fails. It cannot see the
-TLS key of its own connection, and it is served by the server it checks: for an independent check
-run <code>sealsum verify --server URL --measurement HEX</code>.</small></p>
+roots, debug and MIGRATE_MA off, VMPL 0, that the evidence answers its fresh nonce and binds the
+runtime data, and the measurement, HOST_DATA and model against your pins (on Azure Container
+Instances HOST_DATA must be pinned); it refuses to send anything when a check fails. It does not
+check the TCB or the Azure UVM endorsement's signature, it cannot see the TLS key of its own
+connection (so it cannot tell a relay from the server), and it is served by the server it checks:
+for an independent check run <code>sealsum verify --server URL</code> with your pins.</small></p>
 
 <h2>Summarize</h2>
 <div>
@@ -104,9 +110,13 @@ async function loadInfo() {
 }
 
 // The last verdict; summarize() refuses to send while it has a failed check (an unpinned
-// measurement only warns, so a first look at a --dev server works).
+// measurement only warns, so a first look at a --dev server works; so does an unpinned model).
 let verdict = null;
-const pins = () => $("pins").value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+const pinsOf = (id) => $(id).value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+const pins = () => pinsOf("pins");
+// Each pin field: its id, its localStorage key and its parameter in the "auto=" hook.
+const PIN_FIELDS = [["pins", "sealsum-pins", "measurement"], ["host-pins", "sealsum-host-data-pins", "host_data"],
+                    ["model-pins", "sealsum-model-pins", "model"]];
 function blocking(v) {
   return v.checks.filter((c) => !c.passed && !(c.name === "measurement_allowed" && pins().length === 0));
 }
@@ -119,14 +129,20 @@ async function attest() {
   crypto.getRandomValues(nonceBytes);
   const nonce = bytesToB64url(nonceBytes);
   $("nonce").textContent = nonce;
-  try { localStorage.setItem("sealsum-pins", $("pins").value); } catch (e) { /* storage off: pins last this visit */ }
+  try {
+    for (const [id, key] of PIN_FIELDS) localStorage.setItem(key, $(id).value);
+  } catch (e) { /* storage off: pins last this visit */ }
   try {
     const r = await fetch("/v1/attestation?nonce=" + nonce);
     if (!r.ok) throw new Error("HTTP " + r.status);
     const v = await SealsumVerify.verifyAnswer(await r.json(),
-                                               {nonce, measurements: pins(), allowSimulated: $("allow-sim").checked});
+                                               {nonce, measurements: pins(), hostData: pinsOf("host-pins"),
+                                                models: pinsOf("model-pins"), allowSimulated: $("allow-sim").checked});
     verdict = v;
     $("measurement").textContent = v.measurement || "-";
+    $("hostdata").textContent = v.hostData || "-";
+    $("model").textContent = v.model ? v.model.sha256 + (v.model.sealed ? " (sealed file " + v.model.sealed + ")" : "")
+                                     : "not named by the server";
     $("tlskey").textContent = v.tlsKey || "none (plain HTTP: the channel is not bound)";
     const table = $("checks");
     table.textContent = "";
@@ -140,13 +156,15 @@ async function attest() {
     if (failed.length > 0) {
       a.className = "banner bad";
       a.textContent = "REFUSED: " + failed.map((c) => c.name).join(", ") + ". Nothing will be sent to this server.";
-    } else if (v.simulated || !v.accepted) {
+    } else if (v.simulated || !v.accepted || pinsOf("model-pins").length === 0) {
       a.className = "banner warn";
       a.textContent = (v.simulated ? "Evidence is SIMULATED: not attestation. " : "") +
-        (pins().length === 0 ? "No measurement pinned: the page cannot tell which code this is." : "Measurement pinned.");
+        (pins().length === 0 ? "No measurement pinned: the page cannot tell which code this is. " : "Measurement pinned. ") +
+        (pinsOf("model-pins").length === 0 ? "No model pinned: the page cannot tell which model will read your document." : "Model pinned.");
     } else {
       a.className = "banner ok";
-      a.textContent = "Attested: AMD-signed evidence for the pinned measurement answers this nonce.";
+      a.textContent = "Attested: AMD-signed evidence for the pinned measurement" +
+        (pinsOf("host-pins").length > 0 ? ", HOST_DATA" : "") + " and model answers this nonce.";
     }
   } catch (e) {
     a.className = "banner bad";
@@ -194,16 +212,18 @@ async function summarize() {
 
 $("go").addEventListener("click", summarize);
 $("reattest").addEventListener("click", attest);
-$("pins").addEventListener("change", attest);
+for (const [id] of PIN_FIELDS) $(id).addEventListener("change", attest);
 $("allow-sim").addEventListener("change", attest);
 (async () => {
-  // "#auto=document:ID&max_length=20&measurement=HEX&allow_simulated=1" (or "?auto=..."): pin,
-  // fill the form and summarize (tests).
+  // "#auto=document:ID&max_length=20&measurement=HEX&host_data=HEX&model=HEX&allow_simulated=1"
+  // (or "?auto=..."): pin, fill the form and summarize (tests).
   const hook = location.hash.startsWith("#auto=") ? location.hash.slice(1) : location.search.slice(1);
   const params = new URLSearchParams(hook.startsWith("auto=") ? hook : "");
-  let saved = null;
-  try { saved = localStorage.getItem("sealsum-pins"); } catch (e) { /* storage off */ }
-  $("pins").value = params.get("measurement") ?? saved ?? "";
+  for (const [id, key, param] of PIN_FIELDS) {
+    let saved = null;
+    try { saved = localStorage.getItem(key); } catch (e) { /* storage off */ }
+    $(id).value = params.get(param) ?? saved ?? "";
+  }
   let info = null;
   try { info = await loadInfo(); } catch (e) { showError("cannot reach the server: " + e.message); }
   $("allow-sim").checked = params.has("allow_simulated") ? params.get("allow_simulated") === "1" : !!(info && info.dev);

@@ -2,7 +2,8 @@
 // apart from the page so that tests/web/verify_test.mjs runs this exact text under Node against
 // the real SEV-SNP fixtures; the text between the SEALSUMJS markers is plain JavaScript.
 //
-// What it checks, for GET /v1/attestation's answer (server/serve_attest.h):
+// What it checks, for GET /v1/attestation's answer (server/serve_attest.h), with the user's pins
+// (expect: measurements, hostData, models; the same client policy semantics as `sealsum verify`):
 //   report_format        1184-byte SNP report, version >= 2, SIGNATURE_ALGO 1 (ECDSA P-384/SHA-384)
 //   signature            real: the report's ECDSA signature under the VCEK/VLEK public key;
 //                        simulated: the self-signature under the key the evidence carries (which
@@ -10,13 +11,23 @@
 //   certificate_chain    real: VCEK/VLEK <- ASK/ASVK <- ARK, each RSASSA-PSS/SHA-384 (salt 48),
 //                        each valid now, and the ARK's SubjectPublicKeyInfo hashes to one of AMD's
 //                        roots pinned below (the same pins as secure/attest/certs.cpp)
-//   debug_disallowed     POLICY bit 19 (debug) clear
+//   debug_disallowed     POLICY bit 19 (DEBUG) clear
+//   migrate_ma_disabled  POLICY bit 18 (MIGRATE_MA) clear
+//   vmpl                 VMPL = 0 (the maximum the client policy allows)
 //   report_data_binding  REPORT_DATA = SHA-256(runtime data) || 32 zero bytes
 //   nonce_binding        the runtime data names the nonce this page just drew
 //   measurement_allowed  MEASUREMENT is in the user's pinned list
-// Not checked here (sealsum verify does): the TCB against the VCEK's extensions, VMPL, HOST_DATA,
-// the Azure UVM endorsement, and the TLS key of the connection (a page cannot see it). Parsers are
-// bounded: every DER length is checked against its buffer and a malformed input fails a check.
+//   host_data_pinned     only when the evidence carries an Azure UVM endorsement: HOST_DATA pins
+//                        are given (on ACI the MEASUREMENT is Microsoft's utility VM, not the workload)
+//   host_data_allowed    only with HOST_DATA pins: HOST_DATA (report offset 0xC0) is one of them
+//   model_allowed        only with model pins: the runtime data's model.sha256 or model.sealed_sha256
+//                        is one of them (without pins the page warns that the model is not pinned)
+// Not checked here: the TCB against the VCEK's extensions, a minimum TCB, the UVM endorsement's
+// COSE signature and its MEASUREMENT (its presence only makes a HOST_DATA pin mandatory; a server
+// can leave it out, so pin HOST_DATA for any ACI deployment), and the TLS key of the connection: a
+// page cannot see it, so it cannot tell a relay from the server.
+// Parsers are bounded: every DER length is checked against its buffer and a malformed input
+// (including a malformed model member) fails a check instead of throwing.
 #include "server/web_page.h"
 
 namespace sealsum::server {
@@ -40,6 +51,22 @@ const SealsumVerify = (() => {
     return Uint8Array.from(bin, (c) => c.charCodeAt(0));
   }
   const sha = async (alg, u8) => new Uint8Array(await subtle.digest(alg, u8));
+  const isHex = (s, digits) => typeof s === "string" && s.length === digits && /^[0-9a-f]+$/.test(s);
+  // The user's pins, lower-cased; `bad` names the first one that is not `digits` hex digits.
+  function pinList(list, digits) {
+    const pins = (list || []).map((p) => String(p).trim().toLowerCase()).filter((p) => p !== "");
+    return {pins, bad: pins.find((p) => !isHex(p, digits))};
+  }
+  // The runtime data's model member as {sha256, sealed}, or null when absent (a server that
+  // predates model binding); throws on a malformed member.
+  function modelOf(rd) {
+    if (rd.model === undefined) return null;
+    const m = rd.model;
+    if (!m || typeof m !== "object" || !isHex(m.sha256, 64) || !(m.sealed_sha256 === null || isHex(m.sealed_sha256, 64))) {
+      throw new Error("runtime data: malformed model member");
+    }
+    return {sha256: m.sha256, sealed: m.sealed_sha256};
+  }
 
   // One DER TLV at `off` of `buf`: {tag, start, body, end}; throws on anything that overruns `limit`.
   function tlv(buf, off, limit = buf.length) {
@@ -134,15 +161,17 @@ const SealsumVerify = (() => {
     return [true, "VCEK <- ASK <- ARK-" + product + " (pinned)", leaf.spki];
   }
 
-  // answer: the parsed /v1/attestation body; expect: {nonce, measurements: [hex], allowSimulated, now}.
+  // answer: the parsed /v1/attestation body; expect: {nonce, measurements: [96 hex], hostData:
+  // [64 hex], models: [64 hex], allowSimulated, now}. Never throws: a failure is a failed check.
   async function verifyAnswer(answer, expect) {
     const checks = [];
     const check = (name, passed, detail) => checks.push({name, passed: !!passed, detail});
-    const result = {accepted: false, simulated: false, measurement: "", tlsKey: null, checks};
+    const result = {accepted: false, simulated: false, measurement: "", hostData: "", model: null, tlsKey: null, checks};
     try {
       const runtime = b64ToBytes(answer.runtime_data);
       const rd = JSON.parse(new TextDecoder().decode(runtime));
       result.tlsKey = rd.tls_spki_sha256 || null;
+      result.model = modelOf(rd);
       let bytes = b64ToBytes(answer.evidence.report);
       const simulated = new TextDecoder().decode(bytes.slice(0, 32)) === SIM_MAGIC;
       let pub = null;
@@ -170,8 +199,14 @@ const SealsumVerify = (() => {
         const sigOk = ok && await ecdsaVerifies("spki", leafSpki, bytes, signed);
         check("signature", sigOk, sigOk ? "ECDSA P-384 under the VCEK" : "not verified");
       }
-      const debug = (view.getUint32(0x08, true) >>> 19) & 1;
+      const policy = view.getUint32(0x08, true);  // POLICY's low 32 bits hold both flags
+      const debug = (policy >>> 19) & 1, migrate = (policy >>> 18) & 1;
       check("debug_disallowed", !debug, debug ? "the guest policy allows debugging" : "debug off");
+      check("migrate_ma_disabled", !migrate,
+            migrate ? "POLICY bit 18 (MIGRATE_MA) is set: a migration agent could export the guest" : "no migration agent");
+      const vmpl = view.getUint32(0x30, true);
+      check("vmpl", vmpl === 0, vmpl === 0 ? "VMPL 0"
+            : "VMPL " + vmpl + ": the report comes from a less privileged level than 0, the most the policy allows");
       const digest = await sha("SHA-256", runtime);
       const reportData = bytes.slice(0x50, 0x90);
       const bound = hex(reportData.slice(0, 32)) === hex(digest) && reportData.slice(32).every((b) => b === 0);
@@ -180,6 +215,28 @@ const SealsumVerify = (() => {
       const pins = (expect.measurements || []).map((m) => m.toLowerCase());
       check("measurement_allowed", pins.includes(result.measurement),
             pins.length === 0 ? "no measurement pinned" : pins.includes(result.measurement) ? "pinned" : "not in the pinned list");
+      result.hostData = hex(bytes.slice(0xC0, 0xE0));
+      const host = pinList(expect.hostData, 64);
+      if (answer.evidence.uvm_endorsement) {
+        check("host_data_pinned", host.pins.length > 0, host.pins.length > 0
+              ? "HOST_DATA pinned (the evidence carries an Azure UVM endorsement)"
+              : "evidence comes from Azure Container Instances, where MEASUREMENT is Microsoft's utility VM shared by " +
+                "every container group; pin HOST_DATA (sealsum policy hostdata)");
+      }
+      if (host.pins.length > 0) {
+        const ok = !host.bad && host.pins.includes(result.hostData);
+        check("host_data_allowed", ok, host.bad ? "HOST_DATA pin " + host.bad + " is not 64 hex digits"
+              : "HOST_DATA " + result.hostData + (ok ? " is pinned" : " is not in the pinned list"));
+      }
+      const models = pinList(expect.models, 64), m = result.model;
+      if (models.pins.length > 0) {
+        const hit = m && models.pins.find((p) => p === m.sha256 || p === m.sealed);
+        check("model_allowed", !models.bad && hit,
+              models.bad ? "model pin " + models.bad + " is not 64 hex digits"
+              : !m ? "the runtime data names no model, so the server does not prove which model reads the document"
+              : hit ? "model " + (hit === m.sha256 ? "sha256 " : "sealed_sha256 ") + hit + " is pinned"
+              : "model sha256 " + m.sha256 + (m.sealed ? ", sealed_sha256 " + m.sealed : "") + " is not in the pinned list");
+      }
     } catch (e) {
       check("parse", false, "malformed attestation answer: " + e.message);
     }
