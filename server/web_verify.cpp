@@ -17,14 +17,15 @@
 //   report_data_binding  REPORT_DATA = SHA-256(runtime data) || 32 zero bytes
 //   nonce_binding        the runtime data names the nonce this page just drew
 //   measurement_allowed  MEASUREMENT is in the user's pinned list
-//   host_data_pinned     only when the evidence carries an Azure UVM endorsement: HOST_DATA pins
-//                        are given (on ACI the MEASUREMENT is Microsoft's utility VM, not the workload)
+//   host_data_pinned     when the evidence carries an Azure UVM endorsement or a non-zero HOST_DATA:
+//                        HOST_DATA pins are given (on ACI the MEASUREMENT is Microsoft's utility VM,
+//                        not the workload); the same rule as secure/attest/verifier_checks.cpp
 //   host_data_allowed    only with HOST_DATA pins: HOST_DATA (report offset 0xC0) is one of them
 //   model_allowed        only with model pins: the runtime data's model.sha256 or model.sealed_sha256
 //                        is one of them (without pins the page warns that the model is not pinned)
 // Not checked here: the TCB against the VCEK's extensions, a minimum TCB, the UVM endorsement's
-// COSE signature and its MEASUREMENT (its presence only makes a HOST_DATA pin mandatory; a server
-// can leave it out, so pin HOST_DATA for any ACI deployment), and the TLS key of the connection: a
+// COSE signature and its MEASUREMENT (its presence, like a non-zero HOST_DATA, only makes a HOST_DATA
+// pin mandatory), and the TLS key of the connection: a
 // page cannot see it, so it cannot tell a relay from the server.
 // Parsers are bounded: every DER length is checked against its buffer and a malformed input
 // (including a malformed model member) fails a check instead of throwing.
@@ -217,11 +218,15 @@ const SealsumVerify = (() => {
             pins.length === 0 ? "no measurement pinned" : pins.includes(result.measurement) ? "pinned" : "not in the pinned list");
       result.hostData = hex(bytes.slice(0xC0, 0xE0));
       const host = pinList(expect.hostData, 64);
-      if (answer.evidence.uvm_endorsement) {
+      const hostDataSet = /[^0]/.test(result.hostData);
+      if (answer.evidence.uvm_endorsement || hostDataSet) {
         check("host_data_pinned", host.pins.length > 0, host.pins.length > 0
-              ? "HOST_DATA pinned (the evidence carries an Azure UVM endorsement)"
-              : "evidence comes from Azure Container Instances, where MEASUREMENT is Microsoft's utility VM shared by " +
-                "every container group; pin HOST_DATA (sealsum policy hostdata)");
+              ? "HOST_DATA pinned"
+              : (answer.evidence.uvm_endorsement
+                  ? "evidence comes from Azure Container Instances, where MEASUREMENT is Microsoft's utility VM shared by " +
+                    "every container group"
+                  : "the report carries HOST_DATA " + result.hostData) +
+                "; pin HOST_DATA (sealsum policy hostdata)");
       }
       if (host.pins.length > 0) {
         const ok = !host.bad && host.pins.includes(result.hostData);
