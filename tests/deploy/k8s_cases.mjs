@@ -2,6 +2,9 @@
 // schemas, structural checks of the confidential deployment, and broken copies that must be
 // rejected. k8sCases(ctx) reports through ctx.expect / ctx.expectRejected and returns the parsed
 // objects by "Kind/name".
+// The manifests are ordinary block YAML with comments (what kubectl and katapolicygen users read
+// and edit), parsed here with npm's `yaml` in YAML 1.1 mode, the dialect Kubernetes' decoder
+// implements (so `defaultMode: 0400` is octal 256 here as it is in the cluster).
 import fs from "node:fs";
 import path from "node:path";
 import {k8sValidators} from "./schemas.mjs";
