@@ -10,7 +10,10 @@ packages=(
   libeigen3-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev catch2   # the five dependencies
   clang-14 libclang-rt-14-dev python3       # libFuzzer targets and their seed script (tests only)
   chromium wrk curl nodejs                  # end-to-end tests of `sealsum serve` (tests/e2e/serve_*.sh)
+  buildah                                   # tests/deploy/image_test.sh: reproducible image build
 )
+# tests/deploy needs npm; Node packages that bundle it (NodeSource's nodejs) conflict with Debian's.
+command -v npm >/dev/null || packages+=(npm)
 if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${packages[@]}"; do
@@ -22,6 +25,10 @@ if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
+fi
+# tests/deploy's validators (ajv, ajv-draft-04, ajv-formats, yaml), pinned by its package-lock.json.
+if [ ! -d "$root/tests/deploy/node_modules" ]; then
+  (cd "$root/tests/deploy" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEALSUM_WERROR="${SEALSUM_WERROR:-OFF}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
