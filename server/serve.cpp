@@ -37,7 +37,7 @@ struct RequestContext {
 thread_local RequestContext t_ctx;
 
 const char* route_label(const std::string& path) {
-  static const char* const kRoutes[] = {"/v1/summarize", "/v1/attestation", "/v1/documents", "/v1/info",
+  static const char* const kRoutes[] = {"/v1/summarize", "/v1/attestation", "/v1/documents", "/v1/info", "/v1/policy",
                                         "/healthz",      "/metrics",        "/openapi.json", "/"};
   for (const char* r : kRoutes) {
     if (path == r) return r;
@@ -222,6 +222,13 @@ void Server::install_routes() {
                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_content(web_page_html(), "text/html; charset=utf-8");
+  });
+  h.Get("/v1/policy", [this](const httplib::Request&, httplib::Response& res) {
+    if (options_.cce_policy.empty()) {
+      set_json(res, 404, R"({"error":"not_found","message":"no CCE policy: this server does not run on Azure Container Instances"})");
+      return;
+    }
+    res.set_content(options_.cce_policy, "text/plain; charset=utf-8");
   });
   h.Get("/v1/info", [this](const httplib::Request&, httplib::Response& res) {
     const auto& info = engine_.info();

@@ -6,6 +6,7 @@
 //   GET  /v1/documents          {"documents": [ids]}
 //   GET  /v1/info               model (architecture, label, sha256, sealed_sha256: the digests the
 //                               attestation's runtime data binds), mode, limits
+//   GET  /v1/policy             the CCE policy text whose SHA-256 is HOST_DATA (ACI; 404 elsewhere)
 //   GET  /healthz   GET /metrics (Prometheus)   GET /openapi.json   GET / (the web page)
 //
 // Flow of a summary: a connection thread (httplib's pool, http_threads) parses and checks the
@@ -63,6 +64,7 @@ struct ServeOptions {
   int write_timeout_s = 10;
   int retry_after_s = 2;
   std::string model_label;  // shown in /v1/info (a file name; not secret)
+  std::string cce_policy;   // ACI's CCE policy (Rego), served at /v1/policy; empty: 404
 };
 
 class Server {

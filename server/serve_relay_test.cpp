@@ -180,3 +180,21 @@ TEST_CASE("client: model pins are checked against the model the server's runtime
   REQUIRE(info);
   CHECK(json::parse(info->body)["model"]["sha256"] == tiny_engine().model_file().sha256_hex());
 }
+
+TEST_CASE("serve: /v1/policy serves the CCE policy whose hash is HOST_DATA, 404 without one", "[serve][aci]") {
+  ServeOptions o;
+  o.dev = true;
+  TestServer none(o);
+  httplib::Client c1("127.0.0.1", none.port());
+  auto missing = c1.Get("/v1/policy");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+
+  o.cce_policy = "package policy\n\napi_version := \"0.10.0\"\n";
+  TestServer with(o);
+  httplib::Client c2("127.0.0.1", with.port());
+  auto got = c2.Get("/v1/policy");
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(got->body == o.cce_policy);
+}

@@ -5,6 +5,7 @@
 
 #include "common/files.h"
 #include "secure/attest/azure_inputs.h"
+#include "secure/attest/security_context.h"
 #include "secure/attest/sev_guest.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/keyrelease/protocol.h"
@@ -26,6 +27,14 @@ Result<attest::SnpEvidence> SimulatedEvidenceSource::collect(const std::array<ui
 
 Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
   attest::SnpEvidence e;
+  if (options_.security_context_dir) {
+    SEALSUM_ASSIGN_OR_RETURN(attest::SecurityContext ctx, attest::read_security_context(*options_.security_context_dir));
+    e.signing_cert.assign(ctx.host_amd_cert.vcek_pem.begin(), ctx.host_amd_cert.vcek_pem.end());
+    e.chain_pem = ctx.host_amd_cert.chain_pem;
+    e.uvm_endorsement = std::move(ctx.uvm_endorsement);
+    SEALSUM_ASSIGN_OR_RETURN(e.report, attest::get_report_hardware(report_data, options_.vmpl));
+    return e;
+  }
   if (options_.host_amd_cert_json) {
     SEALSUM_ASSIGN_OR_RETURN(std::string json, read_file_bounded(*options_.host_amd_cert_json, 1 << 20));
     SEALSUM_ASSIGN_OR_RETURN(attest::HostAmdCertificate hc, attest::parse_host_amd_certificate_json(json));

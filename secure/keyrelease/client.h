@@ -80,6 +80,9 @@ struct HardwareEvidenceOptions {
   std::optional<std::filesystem::path> vcek;
   std::optional<std::filesystem::path> cert_chain;
   std::optional<std::filesystem::path> uvm_endorsement;  // COSE_Sign1 (Azure ACI)
+  // ... or ACI's security context directory (attest/security_context.h): certificates and the UVM
+  // endorsement from its base64 files. Takes precedence over the three above.
+  std::optional<std::filesystem::path> security_context_dir;
   uint32_t vmpl = 0;
 };
 class HardwareEvidenceSource : public EvidenceSource {

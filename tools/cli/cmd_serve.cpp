@@ -2,19 +2,22 @@
 //
 //   sealsum serve --model MODEL --port N --dev            local development (NOT confidential)
 //   sealsum serve --sealed-model FILE --kbs URL [--model-key-id ID] [--documents DIR|URL]
-//                 (--vcek CERT --cert-chain PEM | --host-amd-cert JSON) [--uvm-endorsement COSE]
+//                 (--vcek CERT --cert-chain PEM | --host-amd-cert JSON [--uvm-endorsement COSE] |
+//                  --security-context-dir DIR, default $UVM_SECURITY_CONTEXT_DIR)
 //                 [--host H] [--port N] [--allow-plaintext-input]
 //
 // --dev: simulated TEE evidence, plain HTTP on 127.0.0.1, a plaintext --model and {"text"} input
 // allowed, and a loud warning on stderr. Otherwise: HTTPS with a key pair generated in this process
 // (its public key is bound into the attestation evidence), the model from a sealed file whose key
 // the broker releases to this TEE's evidence, documents from DIR/<id>.sealed (or a blob container
-// URL, server/document_sources.h) with keys from the broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
+// URL, server/document_sources.h; its SAS from $SEALSUM_DOCUMENTS_SAS, never the command line) with
+// keys from the broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
 // evidence source (the broker's policy must allow_simulated).
 // SIGINT/SIGTERM stop accepting, finish queued requests and exit 0.
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -22,6 +25,7 @@
 
 #include "engine/engine.h"
 #include "secure/attest/model_binding.h"
+#include "secure/attest/security_context.h"
 #include "secure/digest.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/sealed.h"
@@ -48,6 +52,16 @@ constexpr const char* kDevWarning =
     "*  Never send real documents to this server.                                    *\n"
     "*********************************************************************************\n";
 
+// --security-context-dir, else $UVM_SECURITY_CONTEXT_DIR (what ACI sets) unless certificates were
+// given explicitly or this is a --dev run.
+std::optional<std::string> security_context_dir(const sealsum::cli::Args& args, bool dev) {
+  if (auto p = args.get("security-context-dir")) return *p;
+  if (dev || args.has("host-amd-cert") || args.has("vcek")) return std::nullopt;
+  const char* env = std::getenv("UVM_SECURITY_CONTEXT_DIR");
+  if (env != nullptr && *env != '\0') return std::string(env);
+  return std::nullopt;
+}
+
 kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
                                     const std::optional<std::array<uint8_t, 48>>& sim_measurement) {
   kr::KeyReleaseConfig c;
@@ -59,6 +73,7 @@ kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
   if (auto p = args.get("vcek")) c.hardware.vcek = *p;
   if (auto p = args.get("cert-chain")) c.hardware.cert_chain = *p;
   if (auto p = args.get("uvm-endorsement")) c.hardware.uvm_endorsement = *p;
+  if (auto p = security_context_dir(args, dev)) c.hardware.security_context_dir = *p;
   return c;
 }
 
@@ -130,6 +145,8 @@ int run_serve(const std::vector<std::string>& argv) {
       .option("cert-chain", "PEM", "ASK+ARK chain for the evidence")
       .option("host-amd-cert", "JSON", "Azure host certificate JSON (instead of --vcek/--cert-chain)")
       .option("uvm-endorsement", "COSE", "Azure UVM endorsement to attach to the evidence")
+      .option("security-context-dir", "DIR", "ACI security context (base64 certificates, UVM endorsement, CCE policy); "
+                                             "default $UVM_SECURITY_CONTEXT_DIR")
       .option("threads", "N", "engine compute threads (default 1)")
       .option("workers", "N", "requests processed at once (default 2)")
       .option("queue", "N", "requests that may wait before 503 (default 8)")
@@ -198,7 +215,18 @@ int run_serve(const std::vector<std::string>& argv) {
   if (auto where = args.get("documents")) {
     std::unique_ptr<srv::DocumentSource> store;
     if (where->rfind("http://", 0) == 0 || where->rfind("https://", 0) == 0) {
-      auto blob = srv::blob_source(*where, srv::BlobSourceOptions{dev});
+      // The SAS rotates and is a secret: it comes from the environment, never the (measured) command
+      // line, so rotating it changes neither HOST_DATA nor what `ps` shows.
+      std::string url = *where;
+      if (url.find('?') != std::string::npos && !dev) {
+        return usage_error(args, "--documents: put the SAS in the SEALSUM_DOCUMENTS_SAS environment variable, not in "
+                                 "the URL (the command line is part of the measured CCE policy and visible to ps)");
+      }
+      if (const char* sas = std::getenv("SEALSUM_DOCUMENTS_SAS"); sas != nullptr && *sas != '\0') {
+        if (url.find('?') != std::string::npos) return usage_error(args, "--documents: give the SAS once");
+        url += std::string(*sas == '?' ? "" : "?") + sas;
+      }
+      auto blob = srv::blob_source(url, srv::BlobSourceOptions{dev});
       if (!blob.ok()) return usage_error(args, "--documents: " + blob.status().message());
       store = std::move(blob).value();
     } else {
@@ -209,6 +237,12 @@ int run_serve(const std::vector<std::string>& argv) {
   }
 
   srv::ServeOptions so;
+  if (auto dir = security_context_dir(args, dev)) {
+    // The CCE policy whose SHA-256 is HOST_DATA, served at /v1/policy so clients can inspect it.
+    auto ctx = at::read_security_context(*dir);
+    if (!ctx.ok()) return sealsum::cli::fail("serve", ctx.status().with_context("--security-context-dir"));
+    so.cce_policy = std::move(ctx->cce_policy);
+  }
   so.host = dev ? "127.0.0.1" : args.get_or("host", "127.0.0.1");
   so.port = static_cast<int>(port->value_or(8080));
   so.dev = dev;

@@ -1,0 +1,34 @@
+// ACI security context directory (see security_context.h).
+#include "secure/attest/security_context.h"
+
+#include "common/files.h"
+
+namespace sealsum::secure::attest {
+
+Result<std::vector<uint8_t>> read_base64_file(const std::filesystem::path& path) {
+  // base64 is 4/3 of the decoded size; allow line breaks on top.
+  SEALSUM_ASSIGN_OR_RETURN(std::string text, read_file_bounded(path, kMaxAzureInputBytes * 2));
+  std::string compact;
+  compact.reserve(text.size());
+  for (char c : text) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact.push_back(c);
+  }
+  auto bytes = base64_decode(compact);
+  if (!bytes.ok()) return data_loss(path.string() + " is not base64: " + bytes.status().message());
+  if (bytes->size() > kMaxAzureInputBytes) return data_loss(path.string() + " decodes to more than 4 MiB");
+  return bytes;
+}
+
+Result<SecurityContext> read_security_context(const std::filesystem::path& dir) {
+  SecurityContext out;
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> cert, read_base64_file(dir / "host-amd-cert-base64"));
+  auto hc = parse_host_amd_certificate_json(std::string_view(reinterpret_cast<const char*>(cert.data()), cert.size()));
+  if (!hc.ok()) return data_loss((dir / "host-amd-cert-base64").string() + ": " + hc.status().message());
+  out.host_amd_cert = std::move(hc).value();
+  SEALSUM_ASSIGN_OR_RETURN(out.uvm_endorsement, read_base64_file(dir / "reference-info-base64"));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> policy, read_base64_file(dir / "security-policy-base64"));
+  out.cce_policy.assign(policy.begin(), policy.end());
+  return out;
+}
+
+}  // namespace sealsum::secure::attest
