@@ -50,6 +50,14 @@ constexpr Flag kFlags[] = {
 
 std::string at_line(uint32_t line) { return "line " + std::to_string(line) + ": "; }
 
+// Policy text quoted in a finding: control characters blanked, cut to 80 bytes.
+std::string clean(std::string s) {
+  for (char& c : s) {
+    if (uint8_t(c) < 0x20 || c == 0x7F) c = ' ';
+  }
+  return s.size() > 80 ? s.substr(0, 80) + "..." : s;
+}
+
 class Inspector {
  public:
   explicit Inspector(const rego::Module& m) : m_(m) {
@@ -67,7 +75,7 @@ class Inspector {
     check_external_processes();
     for (const auto& s : m_.statements) {
       if (s.name.empty()) {
-        refuse("unreadable", at_line(s.line) + "a top-level line starts with '" + m_.tokens[s.begin].text +
+        refuse("unreadable", at_line(s.line) + "a top-level line starts with '" + clean(m_.tokens[s.begin].text) +
                                  "'; the inspection reads policies in the form az confcom writes (one rule per line)");
       }
     }
@@ -171,18 +179,44 @@ class Inspector {
     }
   }
 
-  // `"allow_stdio_access": <not false>` anywhere in the text.
+  // `"allow_stdio_access": <not false>` anywhere in the text; at most kMaxStdioFindings reported.
   void check_stdio() {
+    constexpr size_t kMaxStdioFindings = 16;
     const auto& t = m_.tokens;
+    size_t found = 0;
     for (const auto& s : m_.statements) {
       for (size_t i = s.begin; i + 2 < s.end; ++i) {
         if (t[i].kind != rego::Tok::kString || t[i].text != "allow_stdio_access" || !t[i + 1].is(":")) continue;
         if (t[i + 2].is_ident("false")) continue;
-        refuse("stdio_access", at_line(t[i].line) + "allow_stdio_access is " + t[i + 2].text + " in `" + s.name +
-                                   "`: the stdin/stdout/stderr of the processes it covers reach the host, where the "
+        if (++found > kMaxStdioFindings) continue;
+        refuse("stdio_access", at_line(t[i].line) + "allow_stdio_access is " + clean(t[i + 2].text) + " in `" +
+                                   clean(s.name) + "`" + item_name(s, i) +
+                                   ": the stdin/stdout/stderr of the processes it covers reach the host, where the "
                                    "operator reads them; set it to false (az confcom acipolicygen --disable-stdio)");
       }
     }
+    if (found > kMaxStdioFindings) {
+      refuse("stdio_access", std::to_string(found - kMaxStdioFindings) + " more allow_stdio_access settings are not false");
+    }
+  }
+
+  // For token i inside an object that is an element of a top-level list (NAME := [{...}, ...]):
+  // " (entry 'NAME')" from its "name" member, " (entry #k)" without one; "" elsewhere.
+  std::string item_name(const Statement& s, size_t i) const {
+    const auto& t = m_.tokens;
+    for (size_t j = i; j-- > s.begin;) {
+      if (!t[j].is("{") || t[j].depth != 1 || t[j].match < i) continue;
+      for (size_t k = j + 1; k + 2 < t[j].match; ++k) {
+        if (t[k].depth == 2 && t[k].kind == rego::Tok::kString && t[k].text == "name" && t[k + 1].is(":") &&
+            t[k + 2].kind == rego::Tok::kString) {
+          return " (entry '" + clean(t[k + 2].text) + "')";
+        }
+      }
+      size_t index = 0;
+      for (size_t k = s.begin; k < j; ++k) index += t[k].depth == 1 && t[k].is("{");
+      return " (entry #" + std::to_string(index) + ")";
+    }
+    return "";
   }
 
   // A top-level literal list, or nullptr after refusing (rule) what cannot be read.
@@ -201,7 +235,7 @@ class Inspector {
 
   static std::string string_member(const Value& v, const char* key) {
     auto m = v.all(key);
-    return m.size() == 1 && m[0]->kind == Kind::kString ? m[0]->text : std::string();
+    return m.size() == 1 && m[0]->kind == Kind::kString ? clean(m[0]->text) : std::string();
   }
 
   void check_fragments() {

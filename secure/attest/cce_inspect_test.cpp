@@ -55,6 +55,23 @@ TEST_CASE("stdio access is refused wherever it appears", "[attest][cce]") {
   refused_by("\"allow_stdio_access\": false", "\"allow_stdio_access\": true", {"stdio_access"});
   refused_by(bound("create_container"), "create_container := {\"allowed\": true, \"allow_stdio_access\": true}",
              {"stdio_access", "allow_all_rule"});
+  // The finding names the container (by its "name", else by position).
+  auto named = at::inspect_cce_policy(replaced(safe(), "\"allow_stdio_access\": false", "\"allow_stdio_access\": 1"));
+  REQUIRE(has_rule(named, "stdio_access"));
+  CHECK(named.findings[0].detail.find("in `containers` (entry 'sealsum')") != std::string::npos);
+  auto unnamed = at::inspect_cce_policy(
+      "package policy\ncontainers := [{\"a\": 1}, {\"allow_stdio_access\": true}]\n");
+  REQUIRE(has_rule(unnamed, "stdio_access"));
+  bool by_index = false;
+  for (const auto& f : unnamed.findings) by_index |= f.detail.find("(entry #1)") != std::string::npos;
+  CHECK(by_index);
+  // Many settings: 16 reported one by one, the rest counted.
+  std::string many = "package policy\nexternal_processes := [";
+  for (int i = 0; i < 20; ++i) many += "{\"allow_stdio_access\": true},";
+  auto m = at::inspect_cce_policy(many + "]\n");
+  size_t stdio = 0;
+  for (const auto& f : m.findings) stdio += f.rule == "stdio_access";
+  CHECK(stdio == 17);
   // An escaped key is the same key.
   refused_by("\"allow_stdio_access\": false", "\"allow\\u005fstdio_access\": true", {"stdio_access"});
 }
