@@ -245,20 +245,24 @@ class Parser {
       Value key = value(pos, close);
       if (key.kind != Value::Kind::kString || pos >= close || !t_[pos].is(":")) {  // set, comprehension, odd key
         v.kind = Value::Kind::kExpr;
-        v.members.clear();
+        v.keys.clear();
+        v.items.clear();
         break;
       }
       ++pos;
       if (pos >= close) {
         v.kind = Value::Kind::kExpr;
-        v.members.clear();
+        v.keys.clear();
+        v.items.clear();
         break;
       }
       Value member = value(pos, close);
-      v.members.emplace_back(key.text, std::move(member));
+      v.keys.push_back(key.text);
+      v.items.push_back(std::move(member));
       if (!separator(pos, close)) {
         v.kind = Value::Kind::kExpr;
-        v.members.clear();
+        v.keys.clear();
+        v.items.clear();
         break;
       }
     }
@@ -333,8 +337,9 @@ Statement statement(const std::vector<Token>& t, size_t b, size_t e) {
 
 std::vector<const Value*> Value::all(std::string_view key) const {
   std::vector<const Value*> out;
-  for (const auto& [k, v] : members) {
-    if (k == key) out.push_back(&v);
+  if (kind != Kind::kObject) return out;
+  for (size_t i = 0; i < keys.size() && i < items.size(); ++i) {
+    if (keys[i] == key) out.push_back(&items[i]);
   }
   return out;
 }
@@ -354,8 +359,8 @@ std::string Value::brief(size_t limit) const {
       break;
     case Kind::kObject:
       s = "{";
-      for (size_t i = 0; i < members.size() && s.size() < limit; ++i) {
-        s += (i ? ", \"" : "\"") + members[i].first + "\": " + members[i].second.brief(limit);
+      for (size_t i = 0; i < keys.size() && i < items.size() && s.size() < limit; ++i) {
+        s += (i ? ", \"" : "\"") + keys[i] + "\": " + items[i].brief(limit);
       }
       s += "}";
       break;

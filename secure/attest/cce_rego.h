@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -52,8 +51,8 @@ struct Value {
   Kind kind = Kind::kExpr;
   bool boolean = false;
   std::string text;  // string value, number or reference text, or the first token of an expression
-  std::vector<Value> items;                            // kArray
-  std::vector<std::pair<std::string, Value>> members;  // kObject, in source order (duplicates kept)
+  std::vector<Value> items;        // kArray: the elements; kObject: the member values
+  std::vector<std::string> keys;   // kObject: the member keys, parallel to items (source order, duplicates kept)
   uint32_t line = 0;
 
   bool is_bool(bool b) const { return kind == Kind::kBool && boolean == b; }
