@@ -16,6 +16,7 @@ Seed files are kept small (the biggest fixtures, e.g. the 2 MB tokenizer.json fi
 because libFuzzer's default -max_len follows the largest seed and large inputs slow every run.
 The corpora directories are then grown by the fuzzers themselves; they live in the build directory.
 """
+import base64
 import hashlib
 import io
 import json
@@ -132,6 +133,24 @@ def main() -> int:
     put("keyrelease_fuzz", "jws", b"\x04" + b"eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln")
     put("keyrelease_fuzz", "akv.json", b"\x05" + b'{"value":"eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln"}')
     put("keyrelease_fuzz", "request.json", b"\x00" + b'{"kid":"acme-docs-2026","evidence":"AAAA","nonce":"abc"}')
+
+    # CCE policies: the shared allow-all ones (base64 and decoded), the repository's safe sample and
+    # small hand-made ones reaching the scanner's corners (raw strings, escapes, bodies, else, sets).
+    aci_policy = fx("attestation/azure-aci-milan/uvm_security_policy.base64")
+    put("cce_policy_fuzz", "aci.base64", aci_policy)
+    put("cce_policy_fuzz", "aci.rego", base64.b64decode(aci_policy))
+    for line in fx("attestation/azure-cleanroom-maa/values.txt").decode().splitlines():
+        if line.startswith("ccepolicy: "):
+            put("cce_policy_fuzz", "cleanroom.base64", line[len("ccepolicy: "):])
+    with open(os.path.join(root, "tests", "fixtures", "cce", "safe_policy.rego"), "rb") as f:
+        safe = f.read()
+    put("cce_policy_fuzz", "safe.rego", safe)
+    put("cce_policy_fuzz", "safe.base64", base64.encodebytes(safe))
+    put("cce_policy_fuzz", "corners.rego", 'package policy\nimport future.keywords.in\n# c\napi_svn := "0.1.0"\n'
+        'default exec_in_container := {"allowed": false}\nexec_in_container := {"allowed": true} { input.x == 1 }'
+        ' else := false\nx := {`raw\nkey`: [1, -2.5e3, null, {"a\\u005f": true},], "s": {1, 2}}\n'
+        'containers := [{"exec_processes": [c | c := data.x[_]], "allow_elevated": true}]\n'
+        'exec_external.allowed := true\ny[z] { z := f(1) }\n  + 1\n')
 
     # ---- weights/, engine/ -------------------------------------------------------------------
     t5cfg = fx("models/t5/flan-t5-small.config.json")

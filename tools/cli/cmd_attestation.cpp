@@ -2,16 +2,19 @@
 // `verify`; its name and flags are a stable interface), report dumping and evidence production.
 //
 //   verify  --report FILE (--vcek CERT | --vlek CERT | --host-amd-cert JSON) [--chain PEM] [--policy JSON]
-//           [--report-offset N] [--endorsement COSE] [--runtime-data FILE] [--insecure-allow-simulated] [--json]
+//           [--report-offset N] [--endorsement COSE] [--runtime-data FILE] [--cce-policy FILE]
+//           [--insecure-allow-simulated] [--json]
 //   verify  --maa-request JSON [--policy JSON] [--json]     (report, chain, endorsement, runtime data inside)
 //   report  --report FILE [--report-offset N]               (prints every field as JSON)
 //   produce --runtime-data FILE --out FILE [--simulated [--measurement HEX] [--host-data HEX]] [--vmpl N]
 // Exit codes: 0 verified / done, 1 refused or failed (reason on stderr, checks on stdout), 2 usage.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "secure/attest/azure_inputs.h"
+#include "secure/attest/cce_policy.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/report.h"
 #include "secure/attest/sev_guest.h"
@@ -84,6 +87,8 @@ int run_verify(const std::vector<std::string>& argv) {
       .option("report-offset", "N", "byte offset of the report inside the (decoded) input")
       .option("endorsement", "COSE", "Azure UVM endorsement (COSE_Sign1) to check against MEASUREMENT")
       .option("runtime-data", "FILE", "runtime data whose SHA-256 must equal REPORT_DATA[0:32]")
+      .option("cce-policy", "FILE", "ACI CCE policy (base64 or Rego): SHA-256 of it must equal HOST_DATA and it "
+                                    "must pass `sealsum policy inspect`")
       .flag("insecure-allow-simulated", "accept simulated (software-signed) evidence: local testing only")
       .flag("json", "print the checks and the verdict as JSON");
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
@@ -110,6 +115,7 @@ int run_verify(const std::vector<std::string>& argv) {
   }
 
   at::SnpEvidence ev;
+  std::optional<at::CcePolicy> cce_policy;
   Status st = [&]() -> Status {
     if (auto m = args.get("maa-request")) {
       SEALSUM_ASSIGN_OR_RETURN(auto text, read_file(*m, "MAA request"));
@@ -141,6 +147,12 @@ int run_verify(const std::vector<std::string>& argv) {
       SEALSUM_ASSIGN_OR_RETURN(auto bytes, read_file(*r, "runtime data"));
       ev.runtime_data = std::move(bytes);
     }
+    if (auto c = args.get("cce-policy")) {
+      SEALSUM_ASSIGN_OR_RETURN(auto bytes, read_file(*c, "CCE policy"));
+      auto p = at::load_cce_policy(as_text(bytes));
+      if (!p.ok()) return p.status().with_context("CCE policy " + *c);
+      cce_policy = std::move(p).value();
+    }
     return Status::ok();
   }();
   if (!st.is_ok()) return sealsum::cli::fail("attestation verify", st);
@@ -149,7 +161,9 @@ int run_verify(const std::vector<std::string>& argv) {
   }
   at::VerifyOptions opt;
   opt.allow_simulated = args.has("insecure-allow-simulated");
-  return print_result(at::verify_evidence(ev, policy, opt), args.has("json"));
+  at::VerificationResult result = at::verify_evidence(ev, policy, opt);
+  if (cce_policy) at::add_cce_policy_checks(result, *cce_policy);
+  return print_result(result, args.has("json"));
 }
 
 int run_report(const std::vector<std::string>& argv) {
