@@ -209,9 +209,11 @@ TEST_CASE("the Secure Key Release policy pins HOST_DATA, compliance and no debug
 TEST_CASE("verification with a CCE policy adds the HOST_DATA and inspection checks to the verdict", "[attest][cce]") {
   at::VerifyOptions o;
   o.now = 1767225600;  // 2026-01-01: inside every fixture certificate's validity
-  auto base = at::verify_evidence(at::testutil::aci_evidence(), at::default_policy(), o);
+  at::Policy pinned = at::default_policy();
+  pinned.host_data = {at::parse_report(at::testutil::aci_evidence().report)->host_data};
+  auto base = at::verify_evidence(at::testutil::aci_evidence(), pinned, o);
   INFO(base.to_json());
-  REQUIRE(base.verdict);  // without the policy check the real ACI evidence is accepted
+  REQUIRE(base.verdict);  // without the policy check the real ACI evidence (HOST_DATA pinned) is accepted
 
   auto aci = at::load_cce_policy(sealsum::read_fixture("attestation/azure-aci-milan/uvm_security_policy.base64"));
   REQUIRE(aci.ok());

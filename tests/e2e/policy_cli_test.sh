@@ -5,7 +5,8 @@
 #   policy inspect       both shared allow-all policies exit 1 naming the rules; the safe sample
 #                        (tests/fixtures/cce/safe_policy.rego) exits 0; --json is valid JSON; usage exit 2
 #   policy release-json  valid JSON with the three claims; refuses http://, short hex, the allow-all hash
-#   attestation verify --cce-policy  on the real ACI evidence: cce_policy_host_data passes,
+#   attestation verify   on the real ACI evidence: refused on host_data_pinned without a pin;
+#                        with --cce-policy (the pin): cce_policy_host_data passes,
 #                        cce_policy_inspection fails, the verdict is refused (exit 1)
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -98,7 +99,15 @@ verify() {
   "$S" attestation verify --report "$ACI/snp_report.bin" --host-amd-cert "$ACI/uvm_host_amd_certificate.json" \
     --endorsement "$ACI/body.uvm_reference_info.bin" --runtime-data "$ACI/runtime_data.json" --json "$@"
 }
-run 0 verify
+# Without a HOST_DATA pin, ACI evidence identifies no workload: refused on host_data_pinned alone.
+run 1 verify
+python3 - "$WORK/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+failed = [c["name"] for c in j["checks"] if not c["passed"]]
+assert failed == ["host_data_pinned"], failed
+PY
+# --cce-policy pins HOST_DATA to the policy's hash and inspects the policy.
 run 1 verify --cce-policy "$ACI/uvm_security_policy.base64"
 python3 - "$WORK/out" <<'PY'
 import json, sys
@@ -117,6 +126,6 @@ python3 - "$WORK/out" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 failed = [c["name"] for c in j["checks"] if not c["passed"]]
-assert failed == ["cce_policy_host_data"], failed
+assert failed == ["host_data_allowed", "cce_policy_host_data"], failed
 PY
 echo "policy_cli_test: OK"

@@ -8,6 +8,7 @@
 //   report  --report FILE [--report-offset N]               (prints every field as JSON)
 //   produce --runtime-data FILE --out FILE [--simulated [--measurement HEX] [--host-data HEX]] [--vmpl N]
 // Exit codes: 0 verified / done, 1 refused or failed (reason on stderr, checks on stdout), 2 usage.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -80,7 +81,7 @@ int run_verify(const std::vector<std::string>& argv) {
   args.option("report", "FILE", "SEV-SNP report: raw binary or hex text (or simulated evidence)")
       .option("vcek", "CERT", "VCEK certificate (DER or PEM)")
       .option("vlek", "CERT", "VLEK certificate (DER or PEM)")
-      .option("chain", "PEM", "AMD chain: ASK (or ASVK) then ARK, PEM")
+      .option("chain", "PEM", "AMD certificates, PEM, any order: ARK and ASK (VCEK) or ASVK (VLEK); extra ones ignored")
       .option("host-amd-cert", "JSON", "Azure host certificate JSON (vcekCert + certificateChain), instead of --vcek/--chain")
       .option("maa-request", "JSON", "an Azure MAA SEV-SNP request body (report, VCEK chain, endorsement, runtime data)")
       .option("policy", "JSON", "policy file (see secure/attest/policy.h); default: signature, chain, no debug")
@@ -158,6 +159,13 @@ int run_verify(const std::vector<std::string>& argv) {
   if (!st.is_ok()) return sealsum::cli::fail("attestation verify", st);
   if (ev.signing_cert.empty() && !at::is_simulated_evidence(ev.report)) {
     return usage("missing the signing certificate: --vcek CERT, --vlek CERT or --host-amd-cert JSON");
+  }
+  if (cce_policy) {
+    // The CCE policy given is the HOST_DATA pin: its hash is what the report must carry.
+    const auto hd = at::cce_host_data(cce_policy->rego);
+    if (std::find(policy.host_data.begin(), policy.host_data.end(), hd) == policy.host_data.end()) {
+      policy.host_data.push_back(hd);
+    }
   }
   at::VerifyOptions opt;
   opt.allow_simulated = args.has("insecure-allow-simulated");
