@@ -170,31 +170,49 @@ Result<RemoteVerification> verify_server(const RemoteOptions& opts) {
   return attest_on(conn, target, opts);
 }
 
-Result<RemoteSummary> remote_summarize(const RemoteOptions& opts, const json& request) {
+Result<AttestedReply> attested_request(const RemoteOptions& opts, const std::string& method, const std::string& path,
+                                       const std::string& body, size_t limit) {
   SEALSUM_ASSIGN_OR_RETURN(Target target, parse_target(opts.server_url));
   Connection conn(target, opts.timeout_s);
-  RemoteSummary out;
+  AttestedReply out;
   SEALSUM_ASSIGN_OR_RETURN(out.verification, attest_on(conn, target, opts));
   const AttestationVerdict& v = out.verification.verdict;
-  if (!v.accepted) {
-    std::string failed;
-    for (const auto& c : v.checks) {
-      if (!c.passed) failed += (failed.empty() ? "" : ", ") + c.name;
-    }
-    return permission_denied("the server's attestation was refused (failed checks: " + failed +
-                             "); nothing was sent to it");
-  }
+  if (!v.accepted) return out;
   if (target.tls) {
     if (!v.tls_spki) return permission_denied("the attested runtime data names no TLS key; refusing to send");
     conn.pin(*v.tls_spki);
   }
-  SEALSUM_ASSIGN_OR_RETURN(Connection::Reply res,
-                           conn.send("POST", "/v1/summarize", request.dump(), kMaxSummaryAnswerBytes));
+  SEALSUM_ASSIGN_OR_RETURN(Connection::Reply res, conn.send(method, path, body, limit));
   if (target.tls && conn.observed() != v.tls_spki) {
-    return permission_denied("the summary came over a connection whose key is not the attested one; discarded");
+    return permission_denied("the answer came over a connection whose key is not the attested one; discarded");
   }
+  out.sent = true;
   out.http_status = res.status;
-  out.answer = json::parse(res.body, nullptr, false);
+  out.body = std::move(res.body);
+  return out;
+}
+
+std::vector<std::string> AttestedReply::failed_checks() const {
+  std::vector<std::string> out;
+  for (const auto& c : verification.verdict.checks) {
+    if (!c.passed) out.push_back(c.name);
+  }
+  return out;
+}
+
+Result<RemoteSummary> remote_summarize(const RemoteOptions& opts, const json& request) {
+  SEALSUM_ASSIGN_OR_RETURN(AttestedReply reply,
+                           attested_request(opts, "POST", "/v1/summarize", request.dump(), kMaxSummaryAnswerBytes));
+  if (!reply.sent) {
+    std::string failed;
+    for (const auto& name : reply.failed_checks()) failed += (failed.empty() ? "" : ", ") + name;
+    return permission_denied("the server's attestation was refused (failed checks: " + failed +
+                             "); nothing was sent to it");
+  }
+  RemoteSummary out;
+  out.verification = std::move(reply.verification);
+  out.http_status = reply.http_status;
+  out.answer = json::parse(reply.body, nullptr, false);
   if (out.answer.is_discarded()) return data_loss("the server's answer is not JSON");
   return out;
 }

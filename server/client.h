@@ -51,6 +51,19 @@ struct RemoteVerification {
 };
 Result<RemoteVerification> verify_server(const RemoteOptions& opts);
 
+// Attests the server, then sends one request on the same connection pinned to the attested key
+// (what remote_summarize and `sealsum proxy` do). When the attestation is refused nothing is sent:
+// sent = false and the verification says why. The answer's body is read at most `limit` bytes.
+struct AttestedReply {
+  RemoteVerification verification;
+  bool sent = false;
+  int http_status = 0;
+  std::string body;
+  std::vector<std::string> failed_checks() const;
+};
+Result<AttestedReply> attested_request(const RemoteOptions& opts, const std::string& method, const std::string& path,
+                                       const std::string& body, size_t limit);
+
 struct RemoteSummary {
   RemoteVerification verification;
   int http_status = 0;
