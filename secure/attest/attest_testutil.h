@@ -2,8 +2,11 @@
 // only through common/fixtures.h (which throws when they are missing: tests fail, never skip).
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "common/fixtures.h"
 #include "secure/attest/azure_inputs.h"
@@ -58,6 +61,18 @@ inline bool passed(const VerificationResult& r, const std::string& check) {
 inline bool failed(const VerificationResult& r, const std::string& check) {
   const Check* c = r.find(check);
   return c && !c->passed;
+}
+
+// 2026-01-01: inside every fixture certificate's validity (the fixture VCEKs expire in 2029-2030).
+inline constexpr std::time_t kFixtureTime = 1767225600;
+
+// Refused, the named check failed, and the refusal message names it.
+inline void require_refused_by(const VerificationResult& r, const std::string& check) {
+  INFO("expected failed check " << check << "; result " << r.to_json());
+  CHECK_FALSE(r.verdict);
+  CHECK(failed(r, check));
+  CHECK(r.status().code() == Code::kPermissionDenied);
+  CHECK(r.status().message().find(check) != std::string::npos);
 }
 
 }  // namespace sealsum::secure::attest::testutil

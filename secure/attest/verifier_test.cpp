@@ -15,7 +15,7 @@ using sealsum::Code;
 
 namespace {
 
-constexpr std::time_t kTestTime = 1767225600;  // 2026-01-01: inside every fixture certificate's validity
+constexpr std::time_t kTestTime = kFixtureTime;
 
 at::VerificationResult verify(const at::SnpEvidence& e, const at::Policy& p = at::default_policy(), bool sim = false) {
   at::VerifyOptions o;
@@ -24,14 +24,6 @@ at::VerificationResult verify(const at::SnpEvidence& e, const at::Policy& p = at
   return at::verify_evidence(e, p, o);
 }
 
-// Refused, the named check failed, and the refusal message names it.
-void require_refused_by(const at::VerificationResult& r, const std::string& check) {
-  INFO("expected failed check " << check << "; result " << r.to_json());
-  CHECK_FALSE(r.verdict);
-  CHECK(failed(r, check));
-  CHECK(r.status().code() == Code::kPermissionDenied);
-  CHECK(r.status().message().find(check) != std::string::npos);
-}
 
 std::string to_pem(const std::vector<uint8_t>& der) {
   static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

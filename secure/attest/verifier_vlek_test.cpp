@@ -14,6 +14,7 @@ namespace at = sealsum::secure::attest;
 namespace tc = at::testchain;
 using at::testutil::failed;
 using at::testutil::passed;
+using at::testutil::require_refused_by;
 
 namespace {
 
@@ -29,13 +30,6 @@ std::string detail(const at::VerificationResult& r, const std::string& check) {
 
 at::VerificationResult verify(const at::SnpEvidence& e, const at::VerifyOptions& o = tc::options()) {
   return at::verify_evidence(e, at::default_policy(), o);
-}
-
-void require_refused_by(const at::VerificationResult& r, const std::string& check) {
-  INFO("expected failed check " << check << "; result " << r.to_json());
-  CHECK_FALSE(r.verdict);
-  CHECK(failed(r, check));
-  CHECK(r.status().message().find(check) != std::string::npos);
 }
 
 }  // namespace
