@@ -113,7 +113,18 @@ Result<RemoteVerification> verify_server(const RemoteOptions& opts) {
   out.tls = target.tls;
   SEALSUM_ASSIGN_OR_RETURN(out.nonce, fresh_nonce());
   Connection conn(target, opts.timeout_s, std::nullopt);
-  auto res = conn.http().Get("/v1/attestation?nonce=" + out.nonce);
+  // The answer is capped while it is read (a hostile server could send any size).
+  std::string answer;
+  bool too_large = false;
+  auto res = conn.http().Get("/v1/attestation?nonce=" + out.nonce, [&](const char* data, size_t n) {
+    too_large = answer.size() + n > kMaxAttestationAnswerBytes;
+    if (!too_large) answer.append(data, n);
+    return !too_large;
+  });
+  if (too_large) {
+    return data_loss("GET /v1/attestation: the answer exceeds " + std::to_string(kMaxAttestationAnswerBytes) +
+                     " bytes; not reading more");
+  }
   if (!res) return transport_error("GET /v1/attestation", res.error());
   if (res->status != 200) {
     return unavailable("GET /v1/attestation answered HTTP " + std::to_string(res->status));
@@ -129,7 +140,7 @@ Result<RemoteVerification> verify_server(const RemoteOptions& opts) {
     out.warnings.push_back("plain HTTP: the evidence was verified, but the channel is NOT bound to the attested "
                            "TEE (anyone on the path can read or change requests); use HTTPS outside --dev");
   }
-  out.verdict = verify_attestation_answer(res->body, expect);
+  out.verdict = verify_attestation_answer(answer, expect);
   if (out.verdict.simulated) {
     out.warnings.push_back("the evidence is SIMULATED (software-signed): this is not attestation");
   }
