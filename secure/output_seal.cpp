@@ -31,13 +31,29 @@ struct CtxFree {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
 
-std::vector<uint8_t> aad_for(std::string_view alg, std::string_view context) {
+// `padded`: the "padding" member is present, and bound here (removing or adding it fails the tag).
+std::vector<uint8_t> aad_for(std::string_view alg, std::string_view context, bool padded) {
   std::vector<uint8_t> a(kAadLabel, kAadLabel + sizeof kAadLabel - 1);
   a.push_back(0);
   a.insert(a.end(), alg.begin(), alg.end());
   a.push_back(0);
   a.insert(a.end(), context.begin(), context.end());
+  if (padded) {
+    a.push_back(0);
+    a.insert(a.end(), kPaddingBucket, kPaddingBucket + sizeof kPaddingBucket - 1);
+  }
   return a;
+}
+
+// The plaintext padded to its bucket (see output_seal.h), in secret memory.
+Result<SecretBuffer> pad_to_bucket(std::span<const uint8_t> plaintext) {
+  size_t bucket = kMinOutputBucket;
+  while (bucket < plaintext.size() + 1) bucket *= 2;
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer padded, SecretBuffer::allocate(bucket));
+  std::fill(padded.data(), padded.data() + bucket, uint8_t{0});
+  std::copy(plaintext.begin(), plaintext.end(), padded.data());
+  padded.data()[plaintext.size()] = 0x80;
+  return padded;
 }
 
 Result<std::vector<uint8_t>> b64_member(const json& j, const char* name, size_t min, size_t max) {
@@ -97,7 +113,8 @@ Status gcm_seal(const SecretBuffer& key, std::string_view alg, std::string_view 
   std::vector<uint8_t> ct(plaintext.size());
   std::array<uint8_t, kGcmTagSize> tag{};
   SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
-  SEALSUM_RETURN_IF_ERROR(gcm.seal(iv, aad_for(alg, context), plaintext, ct, tag));
+  SEALSUM_RETURN_IF_ERROR(gcm.seal(iv, aad_for(alg, context, true), plaintext, ct, tag));
+  out["padding"] = kPaddingBucket;
   out["iv"] = kr::base64url_encode(iv);
   out["ciphertext"] = kr::base64url_encode(ct);
   out["tag"] = kr::base64url_encode(tag);
@@ -109,10 +126,23 @@ Result<SecretBuffer> gcm_open(const SecretBuffer& key, std::string_view alg, std
   SEALSUM_ASSIGN_OR_RETURN(auto iv, b64_member(sealed, "iv", kGcmNonceSize, kGcmNonceSize));
   SEALSUM_ASSIGN_OR_RETURN(auto tag, b64_member(sealed, "tag", kGcmTagSize, kGcmTagSize));
   SEALSUM_ASSIGN_OR_RETURN(auto ct, b64_member(sealed, "ciphertext", 0, kMaxSealedOutputBytes));
+  bool padded = false;
+  if (auto p = sealed.find("padding"); p != sealed.end()) {
+    if (!p->is_string() || p->get_ref<const std::string&>() != kPaddingBucket) {
+      return invalid_argument("sealed output: unknown \"padding\"");
+    }
+    padded = true;
+  }
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer pt, SecretBuffer::allocate(ct.size()));
   SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
-  SEALSUM_RETURN_IF_ERROR(gcm.open(iv, aad_for(alg, context), ct, pt.span(), tag)
+  SEALSUM_RETURN_IF_ERROR(gcm.open(iv, aad_for(alg, context, padded), ct, pt.span(), tag)
                               .with_context("opening the sealed output (wrong key or context, or modified)"));
+  if (padded) {
+    size_t end = pt.size();
+    while (end > 0 && pt.data()[end - 1] == 0) --end;
+    if (end == 0 || pt.data()[end - 1] != 0x80) return data_loss("sealed output: malformed padding");
+    pt.truncate(end - 1);
+  }
   return pt;
 }
 
@@ -160,8 +190,10 @@ Result<OutputPolicy> parse_output_policy(const json& j) {
 
 Result<json> seal_output(const OutputPolicy& policy, std::span<const uint8_t> plaintext, std::string_view context) {
   if (!policy.sealed) return invalid_argument("seal_output: the policy does not seal the output");
-  if (plaintext.size() > kMaxSealedOutputBytes) return resource_exhausted("seal_output: output too large");
+  if (plaintext.size() >= kMaxSealedOutputBytes) return resource_exhausted("seal_output: output too large");
   if (context.size() > kMaxContext) return invalid_argument("seal_output: context longer than 256 bytes");
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer bucketed, pad_to_bucket(plaintext));
+  plaintext = bucketed.span();
   json out = {{"consumer", policy.consumer}, {"context", std::string(context)}};
   if (policy.recipient_jwk.value("kty", "") == "OKP") {
     SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(policy.recipient_jwk));

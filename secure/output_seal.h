@@ -16,7 +16,12 @@
 //   RSA:     {"alg":"RSA-OAEP-256+A256GCM","consumer":NAME,"context":CTX,
 //             "encrypted_key":b64url(RSA-OAEP-SHA256(key)),"iv":..,"ciphertext":..,"tag":..}
 //     key    = 32 fresh random bytes
-//   Both:    AES-256-GCM, 12-byte random IV, AAD = "sealsum-output-v1" || 0x00 || alg || 0x00 || CTX.
+//   Both:    AES-256-GCM, 12-byte random IV, AAD = "sealsum-output-v1" || 0x00 || alg || 0x00 || CTX
+//            [|| 0x00 || "bucket-v1" when the "padding" member is present].
+// Padding ("padding":"bucket-v1", always written by seal_output): the plaintext is followed by
+//   0x80 and zero bytes up to the bucket, the smallest power of two >= 256 that holds it plus one
+//   byte, so the ciphertext length reveals only the bucket, not the summary's length. open() strips
+//   it; outputs without the member (older ones) are opened as they are.
 // CTX (context) is a public label the producer binds (e.g. "document:contract-7"); open_output()
 // takes the context the consumer expects and refuses a mismatch, so a sealed summary of one
 // document cannot be passed off as another's. A fresh key per message makes the random IV safe.
@@ -44,7 +49,9 @@ namespace sealsum::secure {
 
 inline constexpr char kOutputAlgX25519[] = "X25519-HKDF-SHA256-A256GCM";
 inline constexpr char kOutputAlgRsa[] = "RSA-OAEP-256+A256GCM";
-inline constexpr size_t kMaxSealedOutputBytes = 1u << 20;  // plaintext limit of one sealed output
+inline constexpr size_t kMaxSealedOutputBytes = 1u << 20;  // ciphertext limit (plaintext below it)
+inline constexpr size_t kMinOutputBucket = 256;
+inline constexpr char kPaddingBucket[] = "bucket-v1";
 
 struct OutputPolicy {
   bool sealed = false;

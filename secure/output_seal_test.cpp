@@ -194,3 +194,36 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
     CHECK(load_output_key_file(p).status().code() == Code::kInvalidArgument);
   }
 }
+
+TEST_CASE("output_seal: ciphertexts are padded to a size bucket; the padding is bound", "[output_seal]") {
+  auto key = OutputKey::generate_x25519();
+  REQUIRE(key.ok());
+  const OutputPolicy p = policy_for(key->public_jwk());
+  auto ct_size = [](const json& s) {
+    auto b = keyrelease::base64_any_decode(s["ciphertext"].get<std::string>(), "ciphertext");
+    REQUIRE(b.ok());
+    return b->size();
+  };
+  for (const std::string& msg : {std::string(), std::string("a"), std::string(200, 'b'), std::string(255, 'c')}) {
+    auto s = seal_output(p, keyrelease::as_bytes(msg), "ctx");
+    REQUIRE(s.ok());
+    CHECK((*s)["padding"] == kPaddingBucket);
+    CHECK(ct_size(*s) == 256);  // the length of the summary does not show
+    auto o = key->open(*s, "ctx");
+    REQUIRE(o.ok());
+    CHECK(as_string(*o) == msg);
+  }
+  const std::string longer(256, 'd');  // 256 + 1 padding byte: the next bucket
+  auto s = seal_output(p, keyrelease::as_bytes(longer), "ctx");
+  REQUIRE(s.ok());
+  CHECK(ct_size(*s) == 512);
+  // Removing or changing the padding member fails: it is bound in the AAD.
+  json stripped = *s;
+  stripped.erase("padding");
+  CHECK(key->open(stripped, "ctx").status().code() == Code::kUnauthenticated);
+  json other = *s;
+  other["padding"] = "none";
+  CHECK(key->open(other, "ctx").status().code() == Code::kInvalidArgument);
+  CHECK(seal_output(p, std::vector<uint8_t>(kMaxSealedOutputBytes, 'x'), "ctx").status().code() ==
+        Code::kResourceExhausted);
+}

@@ -11,23 +11,37 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/keyrelease/protocol.h"
+#include "server/http_guard.h"
 
 namespace sealsum::server {
 
 struct KbsServer::Impl {
   secure::keyrelease::Broker& broker;
   KbsServerOptions options;
-  httplib::Server svr;
+  GuardedServer svr;
   std::thread thread;
   int port = -1;
   std::mutex mu;
   std::condition_variable cv;
   bool stopped = false;
 
-  Impl(secure::keyrelease::Broker& b, KbsServerOptions o) : broker(b), options(std::move(o)) {}
+  Impl(secure::keyrelease::Broker& b, KbsServerOptions o, GuardErrorBody refusal)
+      : broker(b), options(std::move(o)), svr(guard_limits(options), nullptr, std::move(refusal)) {}
+
+  static GuardLimits guard_limits(const KbsServerOptions& o) {
+    GuardLimits g;
+    g.request_deadline = std::chrono::seconds(o.read_timeout_s);
+    g.write_timeout = std::chrono::seconds(o.read_timeout_s);
+    g.max_body_bytes = secure::keyrelease::kMaxRequestBytes;
+    g.workers = o.threads == 0 ? 1 : o.threads;
+    g.max_per_client = o.max_per_client;
+    return g;
+  }
 };
 
 namespace {
+
+constexpr size_t kMaxChallengeBody = 1024;
 
 void reply(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
@@ -42,15 +56,17 @@ std::string error_body(const std::string& error, const std::string& reason) {
 }  // namespace
 
 KbsServer::KbsServer(secure::keyrelease::Broker& broker, KbsServerOptions options)
-    : impl_(std::make_unique<Impl>(broker, std::move(options))) {
+    : impl_(std::make_unique<Impl>(broker, std::move(options), [](int status, const std::string& code, const std::string& message) {
+        return secure::keyrelease::Refusal{status, code, "request", message}.to_json();
+      })) {
   Impl* im = impl_.get();
   httplib::Server& s = im->svr;
-  size_t threads = im->options.threads == 0 ? 1 : im->options.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_payload_max_length(secure::keyrelease::kMaxRequestBytes);
-  s.set_read_timeout(im->options.read_timeout_s, 0);
-  s.set_write_timeout(im->options.read_timeout_s, 0);
-  s.Post("/v1/challenge", [im](const httplib::Request&, httplib::Response& res) {
+  s.Post("/v1/challenge", [im](const httplib::Request& req, httplib::Response& res) {
+    if (req.body.size() > kMaxChallengeBody) {
+      reply(res, 413, error_body("bad_request", "a challenge request carries no body (at most " +
+                                                    std::to_string(kMaxChallengeBody) + " bytes are ignored)"));
+      return;
+    }
     auto r = im->broker.challenge();
     reply(res, r.status, r.body);
   });
@@ -82,15 +98,10 @@ KbsServer::~KbsServer() { stop(); }
 
 Status KbsServer::start() {
   Impl* im = impl_.get();
-  int port = im->options.port == 0 ? im->svr.bind_to_any_port(im->options.host)
-                                   : (im->svr.bind_to_port(im->options.host, im->options.port) ? im->options.port : -1);
-  if (port <= 0) {
-    return unavailable("cannot listen on " + im->options.host + ":" + std::to_string(im->options.port) +
-                       " (port in use, or a bad address?)");
-  }
-  im->port = port;
+  if (Status st = im->svr.listen_on(im->options.host, im->options.port); !st.is_ok()) return st;
+  im->port = im->svr.bound_port();
   im->thread = std::thread([im] {
-    im->svr.listen_after_bind();
+    im->svr.serve();
     std::lock_guard<std::mutex> lock(im->mu);
     im->stopped = true;
     im->cv.notify_all();
@@ -102,7 +113,7 @@ int KbsServer::port() const { return impl_->port; }
 
 void KbsServer::stop() {
   if (!impl_) return;
-  impl_->svr.stop();
+  impl_->svr.stop_serving();
   if (impl_->thread.joinable()) impl_->thread.join();
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->stopped = true;

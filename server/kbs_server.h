@@ -2,8 +2,10 @@
 //
 //   POST /v1/challenge -> Broker::challenge()      POST /v1/release -> Broker::release(body)
 //   GET  /healthz      -> 200 {"status":"ok"}      anything else    -> 404 JSON
-// Bodies over kMaxRequestBytes get 413 before the broker sees them; reads time out after
-// read_timeout_s; requests run on a small thread pool. One JSON line per request goes to stderr
+// Connections go through GuardedServer (http_guard.h): each request must arrive whole (head and
+// body) within read_timeout_s, heads are bounded, bodies over kMaxRequestBytes get 413 before the
+// broker sees them, at most max_per_client connections per source address; requests run on
+// `threads` workers. One JSON line per request goes to stderr
 // (method, path, status, milliseconds; never bodies).
 // Lifetime: the Broker must outlive the server. start() binds and serves on a background thread;
 // stop() ends serving and joins it (call it from one thread at a time: e.g. a signal-handling
@@ -22,7 +24,8 @@ struct KbsServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see port())
   size_t threads = 4;
-  int read_timeout_s = 10;
+  int read_timeout_s = 10;  // whole-request deadline (head + body), and per-answer write limit
+  size_t max_per_client = 32;
   bool log_requests = true;
 };
 

@@ -3,11 +3,15 @@
 // client against the stand-in services (kbs_azure_standin.h).
 #include <httplib.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "common/fixtures.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
+#include "server/http_guard_testutil.h"
 #include "server/kbs_azure_standin.h"
 #include "server/kbs_client.h"
 #include "server/kbs_server.h"
@@ -100,7 +104,7 @@ TEST_CASE("the broker's HTTP shell bounds bodies and answers JSON errors") {
   auto ch = cli.Post("/v1/challenge", "{}", "application/json");
   REQUIRE(ch);
   CHECK(ch->status == 200);
-  CHECK(nlohmann::json::parse(ch->body)["nonce"].get<std::string>().size() == 43);
+  CHECK(nlohmann::json::parse(ch->body)["nonce"].get<std::string>().size() == 54);  // 40 bytes, nonce.h
 }
 
 TEST_CASE("an unreachable broker is kUnavailable, not a hang") {
@@ -196,4 +200,56 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
     CHECK(r.status().message().find("simulated TEE has no VCEK") != std::string::npos);
     CHECK(azure.maa_calls == 1);  // refused before contacting the service
   }
+}
+
+TEST_CASE("the broker answers /v1/challenge within 1 s under 50 slow clients and a header flood") {
+  BrokerFixture f;
+  httplib::Client cli("127.0.0.1", f.http->port());
+  cli.set_connection_timeout(1, 0);
+  cli.set_read_timeout(1, 0);
+  REQUIRE(cli.Post("/v1/challenge", "", "application/json"));
+  const long idle = server::testutil::rss_kib();
+  long peak = idle;
+  {
+    server::testutil::Attackers attack(f.http->port(), 50, std::chrono::milliseconds(2000),
+                                       "POST /v1/challenge HTTP/1.1\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int i = 0; i < 8; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = cli.Post("/v1/challenge", "", "application/json");
+      REQUIRE(r);
+      CHECK(r->status == 200);
+      CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
+      peak = std::max(peak, server::testutil::rss_kib());
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    CHECK(attack.flood_reconnects() > 0);
+  }
+  CHECK(peak - idle < 64 * 1024);
+}
+
+TEST_CASE("the broker refuses 8 concurrent 1 MiB '[' release bodies with 4xx in bounded memory") {
+  BrokerFixture f;
+  const std::string body(kMaxRequestBytes, '[');
+  const long idle = server::testutil::rss_kib();
+  std::atomic<long> peak{idle};
+  std::vector<std::thread> clients;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      httplib::Client cli("127.0.0.1", f.http->port());
+      cli.set_read_timeout(20, 0);
+      for (int round = 0; round < 3; ++round) {
+        auto r = cli.Post("/v1/release", body, "application/json");
+        if (r && r->status >= 400 && r->status < 500) ++refused;
+        long now = server::testutil::rss_kib();
+        long p = peak.load();
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(refused == 24);
+  CHECK(peak - idle < 64 * 1024);
 }

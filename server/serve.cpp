@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/keyrelease/encoding.h"
+#include "server/http_guard.h"
 #include "server/web_page.h"
 
 namespace sealsum::server {
@@ -108,13 +109,17 @@ Result<std::unique_ptr<Server>> Server::create(ServeOptions options, const engin
                                                const secure::TlsIdentity* tls, LogSink log) {
   if (!log) log = stderr_log();
   std::unique_ptr<Server> s(new Server(std::move(options), engine, attester, documents, tls, std::move(log)));
-  if (tls) {
-    auto https = std::make_unique<httplib::SSLServer>(tls->certificate(), tls->private_key());
-    if (!https->is_valid()) return internal_error("cannot set up TLS with the generated key pair");
-    s->http_ = std::move(https);
-  } else {
-    s->http_ = std::make_unique<httplib::Server>();
-  }
+  GuardLimits g;
+  const ServeOptions& o = s->options_;
+  g.request_deadline = std::chrono::seconds(o.read_timeout_s);
+  g.write_timeout = std::chrono::seconds(o.write_timeout_s);
+  g.max_body_bytes = o.limits.max_body_bytes;
+  g.workers = o.http_threads;
+  g.max_per_client = o.max_connections_per_client;
+  g.max_buffered_bytes = std::max<size_t>(64u << 20, 4 * o.limits.max_body_bytes);
+  s->http_ = std::make_unique<GuardedServer>(g, tls, [](int status, const std::string& code, const std::string& message) {
+    return ApiError{status, code, message}.to_json();
+  });
   s->queue_ = std::make_unique<WorkQueue>(s->options_.workers, s->options_.queue_capacity);
   s->install_routes();
   return s;
@@ -125,16 +130,8 @@ std::string Server::base_url() const {
 }
 
 Status Server::bind() {
-  if (options_.port == 0) {
-    port_ = http_->bind_to_any_port(options_.host);
-    if (port_ <= 0) return unavailable("cannot bind " + options_.host + " to a free port");
-  } else {
-    if (!http_->bind_to_port(options_.host, options_.port)) {
-      return unavailable("cannot bind " + options_.host + ":" + std::to_string(options_.port) +
-                         " (in use, or not allowed); pick another --port");
-    }
-    port_ = options_.port;
-  }
+  if (Status st = http_->listen_on(options_.host, options_.port); !st.is_ok()) return st;
+  port_ = http_->bound_port();
   return Status::ok();
 }
 
@@ -142,21 +139,14 @@ void Server::run() {
   log_(json{{"event", "listening"}, {"url", base_url()}, {"dev", options_.dev}, {"tls", tls_ != nullptr},
             {"workers", queue_->workers()}, {"queue_capacity", queue_->capacity()}}
            .dump());
-  running_ = true;
-  if (!stopped_) http_->listen_after_bind();
-  running_ = false;
+  if (!stopped_) http_->serve();
   queue_->shutdown();  // drain: every accepted job has run
   log_(json{{"event", "stopped"}}.dump());
 }
 
 void Server::stop() {
   if (stopped_.exchange(true) || !http_) return;
-  // httplib ignores stop() until its accept loop is running: when run() has begun, wait for it
-  // (bounded, in case listening failed and run() is already on its way out).
-  for (int i = 0; i < 5000 && running_ && !http_->is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  http_->stop();
+  http_->stop_serving();
 }
 
 void Server::record(const std::string& method, const std::string& path, int status) {
@@ -172,12 +162,6 @@ void Server::record(const std::string& method, const std::string& path, int stat
 
 void Server::install_routes() {
   httplib::Server& h = *http_;
-  const size_t threads = options_.http_threads;
-  h.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  h.set_read_timeout(options_.read_timeout_s, 0);
-  h.set_write_timeout(options_.write_timeout_s, 0);
-  h.set_keep_alive_timeout(5);
-  h.set_payload_max_length(options_.limits.max_body_bytes);
 
   h.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     t_ctx.start = Clock::now();
@@ -276,26 +260,16 @@ void Server::install_routes() {
     }
     set_json(res, 200, *answer);
   });
+  // Parsing runs in the job, under the work queue's bound (a hostile body costs a queue slot, not
+  // a connection thread's unbounded share); the body outlives the job (this thread waits for it).
   h.Post("/v1/summarize", [this](const httplib::Request& req, httplib::Response& res) {
-    ParsedRequest parsed = parse_summarize_request(req.body, options_.limits);
-    if (!parsed.ok()) {
-      set_json(res, parsed.error.http_status, parsed.error.to_json());
-      return;
-    }
-    SummarizeRequest& r = *parsed.request;
-    t_ctx.extra["source"] = r.text ? "text" : "document";
-    if (r.document) t_ctx.extra["document"] = *r.document;
-    if (r.text && !options_.allow_plaintext_input) {
-      set_error(res, 403, "this server accepts only sealed documents ({\"document\": ID}); plaintext input is off");
-      return;
-    }
     auto promise = std::make_shared<std::promise<Answer>>();
     std::future<Answer> done = promise->get_future();
     const auto submitted = Clock::now();
-    auto request = std::make_shared<SummarizeRequest>(std::move(r));
-    const bool accepted = queue_->submit([this, promise, request, submitted] {
+    const std::string_view body = req.body;
+    const bool accepted = queue_->submit([this, promise, body, submitted] {
       try {
-        promise->set_value(summarize(*request, ms_since(submitted)));
+        promise->set_value(parse_and_summarize(body, ms_since(submitted)));
       } catch (...) {
         promise->set_value(Answer{500, ApiError{500, "internal", "internal error"}.to_json(), json::object()});
       }
@@ -309,6 +283,24 @@ void Server::install_routes() {
     for (auto it = a.log.begin(); it != a.log.end(); ++it) t_ctx.extra[it.key()] = it.value();
     set_json(res, a.status, a.body);
   });
+}
+
+Server::Answer Server::parse_and_summarize(std::string_view body, double queue_ms) {
+  ParsedRequest parsed = parse_summarize_request(body, options_.limits);
+  if (!parsed.ok()) return Answer{parsed.error.http_status, parsed.error.to_json(), json::object()};
+  const SummarizeRequest& r = *parsed.request;
+  json log = {{"source", r.text ? "text" : "document"}};
+  if (r.document) log["document"] = *r.document;
+  if (r.text && !options_.allow_plaintext_input) {
+    return Answer{403,
+                  ApiError{403, "forbidden",
+                           "this server accepts only sealed documents ({\"document\": ID}); plaintext input is off"}
+                      .to_json(),
+                  std::move(log)};
+  }
+  Answer a = summarize(r, queue_ms);
+  for (auto it = log.begin(); it != log.end(); ++it) a.log[it.key()] = it.value();
+  return a;
 }
 
 Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
@@ -345,8 +337,18 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
   auto s = engine_.summarize(text, params);
   if (!s.ok()) return fail(s.status().code() == Code::kInvalidArgument ? 400 : 500, s.status().message());
   const auto& t = s->timings;
+  const bool sealed_output = doc && doc->output.sealed;
+  if (sealed_output) {
+    // Nothing about the summary's size or cost in clear (the operator relays the answer and reads
+    // /metrics and the log): no token counts, timings or histograms; the ciphertext is padded to
+    // a size bucket (secure/output_seal.h).
+    auto sealed = secure::seal_output(doc->output, secure::keyrelease::as_bytes(s->text), "document:" + *req.document);
+    secure::wipe(s->text.data(), s->text.size());
+    if (!sealed.ok()) return fail(500, "cannot seal the summary: " + sealed.status().message());
+    json out = {{"sealed_summary", std::move(sealed).value()}};
+    return Answer{200, out.dump(), json{{"sealed_output", true}}};
+  }
   metrics_.observe_generation(t.input_tokens, t.generated_tokens, (t.encode_ms + t.decode_ms) / 1000.0);
-
   json out = {{"input_tokens", t.input_tokens},
               {"output_tokens", t.generated_tokens},
               {"truncated", s->truncated},
@@ -356,20 +358,12 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
                 {"encode_ms", t.encode_ms},
                 {"decode_ms", t.decode_ms},
                 {"detokenize_ms", t.detokenize_ms},
-                {"total_ms", t.total_ms}}}};
-  if (doc && doc->output.sealed) {
-    auto sealed = secure::seal_output(doc->output, secure::keyrelease::as_bytes(s->text), "document:" + *req.document);
-    secure::wipe(s->text.data(), s->text.size());
-    if (!sealed.ok()) return fail(500, "cannot seal the summary: " + sealed.status().message());
-    out["sealed_summary"] = std::move(sealed).value();
-  } else {
-    out["summary"] = s->text;
-  }
+                {"total_ms", t.total_ms}}},
+              {"summary", s->text}};
   std::string body = out.dump(-1, ' ', false, json::error_handler_t::replace);
   if (doc) secure::wipe(s->text.data(), s->text.size());
   return Answer{200, std::move(body),
-                json{{"input_tokens", t.input_tokens}, {"output_tokens", t.generated_tokens},
-                     {"sealed_output", doc && doc->output.sealed}}};
+                json{{"input_tokens", t.input_tokens}, {"output_tokens", t.generated_tokens}, {"sealed_output", false}}};
 }
 
 }  // namespace sealsum::server

@@ -9,17 +9,21 @@
 //   GET  /v1/policy             the CCE policy text whose SHA-256 is HOST_DATA (ACI; 404 elsewhere)
 //   GET  /healthz   GET /metrics (Prometheus)   GET /openapi.json   GET / (the web page)
 //
-// Flow of a summary: a connection thread (httplib's pool, http_threads) parses and checks the
-// request, then submits it to the WorkQueue (queue.h: `workers` threads, `queue_capacity`
-// waiting); a full queue answers 503 with Retry-After at once. The worker opens the document
+// Connections: GuardedServer (http_guard.h) reads each whole request (head + body) within
+// read_timeout_s without holding a thread, bounds heads, connections (max_connections_per_client
+// per source address) and queued requests, and only then hands it to a connection thread.
+// Flow of a summary: a connection thread (http_threads of them) submits the body to the
+// WorkQueue (queue.h: `workers` threads, `queue_capacity` waiting); a full queue answers 503 with
+// Retry-After at once. The worker parses the body (bounded JSON: serve_api.h), opens the document
 // (key release on first use), runs the engine and builds the answer; the connection thread waits
-// for it. Bodies over limits.max_body_bytes get 413 from httplib before they are read.
-// Slow clients: reads and writes time out after read_timeout_s / write_timeout_s.
+// for it. Bodies over limits.max_body_bytes get 413 before they are read.
 //
 // Logs: one JSON object per line through `log` (stderr by default): start/stop events and per
 // request {"event":"request","method","route","status","ms", and for summaries "input_tokens",
 // "output_tokens","source":"text"|"document","document": ID}. Never document text, summaries,
-// request bodies, keys or nonces' meaning beyond their length.
+// request bodies, keys or nonces' meaning beyond their length. Summaries sealed to a consumer
+// (output policy) are answered with the padded sealed_summary only: no token counts or timings in
+// the answer, the log or /metrics.
 //
 // Lifetime: create() -> bind() -> run() (blocks until stop()) ; stop() is safe from any thread
 // (e.g. a signal-waiting thread) and drains queued work before run() returns.
@@ -31,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "engine/engine.h"
@@ -41,11 +46,9 @@
 #include "server/serve_attest.h"
 #include "server/serve_documents.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace sealsum::server {
+
+class GuardedServer;
 
 using LogSink = std::function<void(const std::string& json_line)>;
 // Writes the line + '\n' to stderr under a mutex.
@@ -60,8 +63,9 @@ struct ServeOptions {
   size_t workers = 2;
   size_t queue_capacity = 8;
   size_t http_threads = 16;
-  int read_timeout_s = 10;
-  int write_timeout_s = 10;
+  size_t max_connections_per_client = 32;
+  int read_timeout_s = 10;   // whole request (TLS handshake, head and body)
+  int write_timeout_s = 10;  // whole answer
   int retry_after_s = 2;
   std::string model_label;  // shown in /v1/info (a file name; not secret)
   std::string cce_policy;   // ACI's CCE policy (Rego), served at /v1/policy; empty: 404
@@ -97,6 +101,8 @@ class Server {
   void record(const std::string& method, const std::string& path, int status);
   struct Answer;
   Answer summarize(const SummarizeRequest& req, double queue_ms);
+  // Parses a /v1/summarize body (bounded JSON, serve_api.h), applies the input policy, summarizes.
+  Answer parse_and_summarize(std::string_view body, double queue_ms);
 
   ServeOptions options_;
   const engine::Engine& engine_;
@@ -106,10 +112,9 @@ class Server {
   LogSink log_;
   Metrics metrics_;
   std::unique_ptr<WorkQueue> queue_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<GuardedServer> http_;
   int port_ = 0;
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> running_{false};
 };
 
 }  // namespace sealsum::server

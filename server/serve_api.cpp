@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "secure/bounded_json.h"
+
 namespace sealsum::server {
 namespace {
 
@@ -63,11 +65,20 @@ ParsedRequest parse_summarize_request(std::string_view body, const ApiLimits& li
     out.error = {413, "too_large", "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"};
     return out;
   }
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    out.error = bad("request body is not valid JSON");
+  // Limits before any DOM: one flat object of at most kMaxMembers members; no string beyond the
+  // text limit (a longer "text" is the 413 below, any other over-long string is refused here).
+  secure::JsonLimits jl;
+  jl.max_bytes = limits.max_body_bytes;
+  jl.max_depth = 2;
+  jl.max_elements = 64;
+  jl.max_string_bytes = limits.max_text_bytes;
+  auto parsed = secure::parse_bounded_json(body, jl, "request body");
+  if (!parsed.ok()) {
+    const bool limit = parsed.status().code() == Code::kResourceExhausted;
+    out.error = limit ? ApiError{413, "too_large", parsed.status().message()} : bad(parsed.status().message());
     return out;
   }
+  json j = std::move(parsed).value();
   if (!j.is_object()) {
     out.error = bad("request body must be a JSON object");
     return out;

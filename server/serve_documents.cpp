@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -41,13 +42,54 @@ bool same_policy(const secure::OutputPolicy& a, const secure::OutputPolicy& b) {
 
 }  // namespace
 
+Status DocumentStore::refused_until(const std::string& kid, std::chrono::steady_clock::time_point retry_at) const {
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(retry_at - backoff_.now()).count() + 1;
+  return unavailable("the key \"" + kid + "\" was not released (the operator's log has the reason); retry after " +
+                     std::to_string(std::max<long long>(left, 1)) + " s");
+}
+
 Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::key_for(const std::string& kid) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // One release per kid at a time: later requests wait for it and share its outcome.
+    released_.wait(lock, [&] { return in_flight_.count(kid) == 0; });
     if (auto it = cache_.find(kid); it != cache_.end()) return it->second;
+    if (auto f = failures_.find(kid); f != failures_.end() && backoff_.now() < f->second.retry_at) {
+      return refused_until(kid, f->second.retry_at);
+    }
+    in_flight_[kid] = true;
   }
-  // Released outside the lock: a release is a network round trip; two concurrent first requests
-  // for one kid may both release it, which is harmless.
+  Result<std::shared_ptr<const CachedKey>> r = internal_error("key release threw");
+  try {
+    r = release(kid);
+  } catch (...) {
+    r = internal_error("the key release for \"" + kid + "\" failed unexpectedly");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(kid);
+  released_.notify_all();
+  if (r.ok()) {
+    failures_.erase(kid);
+    return cache_.emplace(kid, *r).first->second;
+  }
+  Failure& f = failures_[kid];
+  f.backoff = f.backoff.count() == 0 ? backoff_.initial : std::min(backoff_.max, f.backoff * 2);
+  f.retry_at = backoff_.now() + f.backoff;
+  const std::string line = nlohmann::json{{"event", "key_release_failed"},
+                                          {"kid", kid},
+                                          {"error", r.status().to_string()},
+                                          {"retry_after_ms", f.backoff.count()}}
+                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (backoff_.log) {
+    backoff_.log(line);
+  } else {
+    std::cerr << line << std::endl;
+  }
+  return refused_until(kid, f.retry_at);
+}
+
+// Released outside the lock (a release is a network round trip).
+Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::release(const std::string& kid) {
   SEALSUM_ASSIGN_OR_RETURN(DocumentKey released, keys_(kid));
   std::optional<secure::OutputPolicy> output;
   if (!released.output_policy.empty()) {
@@ -56,9 +98,7 @@ Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::key_for(c
     if (!parsed.ok()) return parsed.status().with_context("the output policy released with key " + kid);
     output = std::move(parsed).value();
   }
-  auto shared = std::make_shared<const CachedKey>(CachedKey{std::move(released.key), std::move(output)});
-  std::lock_guard<std::mutex> lock(mu_);
-  return cache_.emplace(kid, std::move(shared)).first->second;
+  return std::make_shared<const CachedKey>(CachedKey{std::move(released.key), std::move(output)});
 }
 
 Result<OpenedDocument> DocumentStore::open(const std::string& id) {

@@ -21,9 +21,16 @@
 // Secrets: document text exists only in the SecretBuffer returned by open() (the envelope parser
 // works on views and never copies the text); released keys are cached in memory (SecretBuffer
 // inside SealingKey) for the life of the store so each document costs one key release.
+// Failed releases: a key id whose release failed is not asked for again before its backoff
+// (initial_backoff, doubling per consecutive failure up to max_backoff); requests meanwhile fail
+// at once. Concurrent first requests for one key id share one release. The failure's details
+// (broker URL, measurement, failed check) go to the operator's log only; open() returns a generic
+// kUnavailable "the key ... was not released; retry after N s" that callers may see.
 // Thread safety: list() and open() may be called concurrently.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -68,12 +75,20 @@ struct OpenedDocument {
 // message never contains document bytes.
 Status parse_document_envelope(std::span<const uint8_t> plaintext, size_t& text_offset, secure::OutputPolicy& out);
 
+struct ReleaseBackoff {
+  std::chrono::milliseconds initial{5000};
+  std::chrono::milliseconds max{300000};
+  std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
+  // Operator log (one JSON line per failed release); null: stderr.
+  std::function<void(const std::string& json_line)> log;
+};
+
 class DocumentStore {
  public:
-  DocumentStore(std::unique_ptr<DocumentSource> source, KeyProvider keys)
-      : source_(std::move(source)), keys_(std::move(keys)) {}
-  DocumentStore(std::filesystem::path dir, KeyProvider keys)
-      : DocumentStore(directory_source(std::move(dir)), std::move(keys)) {}
+  DocumentStore(std::unique_ptr<DocumentSource> source, KeyProvider keys, ReleaseBackoff backoff = {})
+      : source_(std::move(source)), keys_(std::move(keys)), backoff_(std::move(backoff)) {}
+  DocumentStore(std::filesystem::path dir, KeyProvider keys, ReleaseBackoff backoff = {})
+      : DocumentStore(directory_source(std::move(dir)), std::move(keys), std::move(backoff)) {}
 
   // Ids of the source's <id>.sealed documents (valid ids only), sorted.
   Result<std::vector<std::string>> list() const { return source_->list(); }
@@ -85,11 +100,21 @@ class DocumentStore {
     secure::SealingKey key;
     std::optional<secure::OutputPolicy> output;  // the broker-stored policy, validated
   };
+  struct Failure {
+    std::chrono::steady_clock::time_point retry_at;
+    std::chrono::milliseconds backoff{0};
+  };
   Result<std::shared_ptr<const CachedKey>> key_for(const std::string& kid);
+  Result<std::shared_ptr<const CachedKey>> release(const std::string& kid);
+  Status refused_until(const std::string& kid, std::chrono::steady_clock::time_point retry_at) const;
   std::unique_ptr<DocumentSource> source_;
   KeyProvider keys_;
+  ReleaseBackoff backoff_;
   std::mutex mu_;
+  std::condition_variable released_;  // a release in flight finished
   std::map<std::string, std::shared_ptr<const CachedKey>> cache_;
+  std::map<std::string, Failure> failures_;
+  std::map<std::string, bool> in_flight_;
 };
 
 }  // namespace sealsum::server

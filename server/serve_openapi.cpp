@@ -31,7 +31,10 @@ std::string openapi_json(const ApiLimits& limits) {
       {"type", "object"},
       {"properties",
        {{"summary", {{"type", "string"}, {"description", "absent when the document's policy seals the output"}}},
-        {"sealed_summary", {{"type", "object"}, {"description", "the summary sealed to the consumer's key"}}},
+        {"sealed_summary",
+         {{"type", "object"},
+          {"description", "the summary sealed to the consumer's key, padded to a size bucket; when present it is "
+                          "the only member (no token counts, truncation flag or timings)"}}},
         {"input_tokens", {{"type", "integer"}}},
         {"output_tokens", {{"type", "integer"}}},
         {"truncated", {{"type", "boolean"}}},

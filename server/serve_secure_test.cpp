@@ -123,6 +123,10 @@ TEST_CASE("serve: an envelope's sealed-output policy seals the summary to the co
   CHECK_FALSE(j.contains("summary"));
   REQUIRE(j.contains("sealed_summary"));
   CHECK(j["sealed_summary"]["consumer"] == "auditor");
+  // No length or cost of the sealed summary in clear: no counts, timings or token metrics.
+  CHECK(j.size() == 1);
+  CHECK(j["sealed_summary"]["padding"] == "bucket-v1");
+  CHECK(srv.server().metrics().render(QueueGauges{}).find("sealsum_input_tokens_total 0") != std::string::npos);
   const std::string expected = engine_summary(kSecretText);  // the envelope's text only
   REQUIRE(expected.size() >= 8);
   CHECK(res->body.find(expected) == std::string::npos);

@@ -201,8 +201,8 @@ async function summarize() {
     } else {
       $("summary").textContent = ans.summary;
     }
-    $("stats").textContent = ans.input_tokens + " input tokens, " + ans.output_tokens + " generated, " +
-      Math.round(ans.timings.total_ms) + " ms (+" + Math.round(ans.timings.queue_ms) + " ms queued)";
+    $("stats").textContent = !ans.timings ? "" : ans.input_tokens + " input tokens, " + ans.output_tokens +
+      " generated, " + Math.round(ans.timings.total_ms) + " ms (+" + Math.round(ans.timings.queue_ms) + " ms queued)";
     setState("done");
   } catch (e) {
     showError(e.message);

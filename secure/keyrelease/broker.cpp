@@ -12,18 +12,45 @@ Broker::Broker(KeyStore store, AuditLog audit, BrokerOptions options)
     : store_(std::move(store)),
       audit_(std::move(audit)),
       options_(std::move(options)),
-      nonces_(options_.nonce_lifetime_s, options_.max_outstanding_nonces, options_.clock) {}
+      nonces_(std::make_unique<NonceStore>(options_.nonce_lifetime_s, options_.max_consumed_nonces, options_.clock)) {}
 
 HttpReply Broker::challenge() {
-  auto nonce = nonces_.issue();
+  auto nonce = nonces_->issue();
   if (!nonce.ok()) {
     return {503, Refusal{503, "unavailable", "nonce", nonce.status().message()}.to_json()};
   }
-  nlohmann::json j = {{"nonce", *nonce}, {"expires_in", nonces_.lifetime_s()}};
+  nlohmann::json j = {{"nonce", *nonce}, {"expires_in", nonces_->lifetime_s()}};
   return {200, j.dump()};
 }
 
+bool Broker::take_log_token() {
+  std::lock_guard<std::mutex> lock(rate_mu_);
+  const int64_t now = options_.clock();
+  if (now != rate_second_) {
+    rate_second_ = now;
+    rate_left_ = options_.max_refusal_lines_per_second;
+    if (rate_suppressed_ > 0) {
+      std::cerr << "sealsum kbs: " << rate_suppressed_ << " refusal records suppressed by the rate bound\n";
+      rate_suppressed_ = 0;
+    }
+  }
+  if (rate_left_ == 0) {
+    ++rate_suppressed_;
+    return false;
+  }
+  --rate_left_;
+  return true;
+}
+
+HttpReply Broker::reject(const Refusal& r) {
+  // Not audited (the request is malformed or carries no valid nonce of ours); the operator sees a
+  // rate-bounded line on stderr.
+  if (take_log_token()) std::cerr << "sealsum kbs: refused a release request: " << r.check << ": " << r.reason << "\n";
+  return {r.http_status, r.to_json()};
+}
+
 HttpReply Broker::refuse(const Refusal& r, const std::string& key_id, const std::string& measurement, bool simulated) {
+  if (!take_log_token()) return {r.http_status, r.to_json()};
   AuditRecord rec;
   rec.key_id = key_id;
   rec.measurement = measurement;
@@ -40,11 +67,18 @@ HttpReply Broker::release(std::string_view body) {
   auto req = parse_release_request(body);
   if (!req.ok()) {
     int status = req.status().code() == Code::kResourceExhausted ? 413 : 400;
-    return refuse({status, "bad_request", "request", req.status().message()}, "", "", false);
+    return reject({status, "bad_request", "request", req.status().message()});
   }
   const std::string& key_id = req->key_id;
   auto rt = parse_runtime_data(req->runtime_data);
-  if (!rt.ok()) return refuse({400, "bad_request", "runtime_data", rt.status().message()}, key_id, "", false);
+  if (!rt.ok()) return reject({400, "bad_request", "runtime_data", rt.status().message()});
+  // The nonce is burned here, before anything else can fail, so it is single-use whatever happens;
+  // only requests with a nonce of ours (MAC-checked, unexpired, unused) reach the audit log.
+  if (rt->nonce.empty()) return reject({403, "refused", "nonce", "runtime data carries no nonce"});
+  if (Status st = nonces_->consume(rt->nonce); !st.is_ok()) {
+    if (st.code() == Code::kResourceExhausted) return reject({503, "unavailable", "nonce", st.message()});
+    return reject({403, "refused", "nonce", st.message()});
+  }
   auto ephemeral = RsaPublicKey::from_jwk(rt->key_jwk);
   if (!ephemeral.ok()) {
     return refuse({400, "bad_request", "runtime_data", "ephemeral key: " + ephemeral.status().message()}, key_id, "",
@@ -55,11 +89,6 @@ HttpReply Broker::release(std::string_view body) {
                    "ephemeral key has " + std::to_string(ephemeral->bits()) + " bits; at least " +
                        std::to_string(options_.min_ephemeral_bits) + " required"},
                   key_id, "", false);
-  }
-  // The nonce is burned here, before anything else can fail, so it is single-use whatever happens.
-  if (rt->nonce.empty()) return refuse({403, "refused", "nonce", "runtime data carries no nonce"}, key_id, "", false);
-  if (Status st = nonces_.consume(rt->nonce); !st.is_ok()) {
-    return refuse({403, "refused", "nonce", st.message()}, key_id, "", false);
   }
   auto entry = store_.load(key_id);
   if (!entry.ok()) {

@@ -2,14 +2,19 @@
 // thin shell that routes POST /v1/challenge and POST /v1/release here). The protocol and the
 // order of checks are specified in protocol.h.
 //
-// Contract: every /v1/release outcome is appended to the audit log before the answer is returned;
-// if the audit record cannot be written the key is NOT released (500). Released key bytes exist
+// Contract: every release is appended to the audit log before the answer is returned; if the
+// audit record cannot be written the key is NOT released (500). Refusals are audited only for
+// requests that are well-formed and carry a valid nonce of this broker (nonce.h), and at most
+// max_refusal_lines_per_second of them (the rest are counted on stderr); malformed or nonce-less
+// requests get a rate-bounded stderr line instead, so junk cannot grow the fsync'd log. Released key bytes exist
 // only in a SecretBuffer and, wrapped, in the reply body.
 // Thread safety: challenge() and release() may be called concurrently (nonce store and audit log
 // lock internally; the key store is read-only here).
 #pragma once
 
 #include <ctime>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +33,8 @@ struct HttpReply {
 
 struct BrokerOptions {
   int64_t nonce_lifetime_s = kNonceLifetimeSeconds;
-  size_t max_outstanding_nonces = 4096;
+  size_t max_consumed_nonces = 1u << 16;  // replay set (nonce.h); challenges themselves are stateless
+  size_t max_refusal_lines_per_second = 20;
   Clock clock = system_clock_seconds();
   std::optional<std::time_t> cert_time;  // AMD certificate validity time (default: now)
   int min_ephemeral_bits = kEphemeralRsaBits;
@@ -38,7 +44,8 @@ class Broker {
  public:
   Broker(KeyStore store, AuditLog audit, BrokerOptions options = {});
 
-  // POST /v1/challenge: 200 {"nonce","expires_in"}, or 503 when too many are outstanding.
+  // POST /v1/challenge: 200 {"nonce","expires_in"} (stateless: any number may be issued), or 503
+  // when the CSPRNG fails.
   HttpReply challenge();
   // POST /v1/release: see protocol.h.
   HttpReply release(std::string_view body);
@@ -46,11 +53,18 @@ class Broker {
   const KeyStore& store() const { return store_; }
 
  private:
+  // Audited refusal (rate-bounded); reject(): refusal of a request without a valid nonce (stderr only).
   HttpReply refuse(const Refusal& r, const std::string& key_id, const std::string& measurement, bool simulated);
+  HttpReply reject(const Refusal& r);
+  bool take_log_token();
   KeyStore store_;
   AuditLog audit_;
   BrokerOptions options_;
-  NonceStore nonces_;
+  std::unique_ptr<NonceStore> nonces_;
+  std::mutex rate_mu_;  // guards the refusal-line budget below
+  int64_t rate_second_ = -1;
+  size_t rate_left_ = 0;
+  uint64_t rate_suppressed_ = 0;
 };
 
 }  // namespace sealsum::secure::keyrelease

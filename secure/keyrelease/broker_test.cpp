@@ -1,7 +1,9 @@
 // Key broker: store at rest, release policy, nonce replay protection, REPORT_DATA binding,
 // simulated-TEE gating, audit log chain — end to end through Broker (no sockets) with the
 // simulated TEE, and through BrokerClient over an in-process transport.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include <functional>
 
@@ -98,7 +100,7 @@ TEST_CASE("broker nonces are single-use and expire and must have been issued") {
     HttpReply again = b.release(body);
     REQUIRE(again.status == 403);
     CHECK(body_of(again)["check"] == "nonce");
-    CHECK(body_of(again)["reason"].get<std::string>().find("unknown nonce") != std::string::npos);
+    CHECK(body_of(again)["reason"].get<std::string>().find("already used") != std::string::npos);
   }
   SECTION("expired nonce") {
     std::string nonce = nonce_of(b.challenge());
@@ -112,6 +114,25 @@ TEST_CASE("broker nonces are single-use and expire and must have been issued") {
     HttpReply r = b.release(simulated_release_body(*tee, "model-key-1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
     REQUIRE(r.status == 403);
     CHECK(body_of(r)["check"] == "nonce");
+  }
+  SECTION("an altered nonce (one bit of its expiry or MAC) is unknown") {
+    std::string nonce = nonce_of(b.challenge());
+    for (size_t pos : {size_t{2}, nonce.size() - 2}) {
+      std::string bad = nonce;
+      bad[pos] = bad[pos] == 'A' ? 'B' : 'A';
+      HttpReply r = b.release(simulated_release_body(*tee, "model-key-1", bad));
+      REQUIRE(r.status == 403);
+      CHECK(body_of(r)["reason"].get<std::string>().find("unknown nonce") != std::string::npos);
+    }
+    CHECK(b.release(simulated_release_body(*tee, "model-key-1", nonce)).status == 200);
+  }
+  SECTION("a nonce of another broker process is unknown") {
+    NonceStore other(kNonceLifetimeSeconds, 16, [&f] { return f.now; });  // another process's key
+    auto foreign = other.issue();
+    REQUIRE(foreign.ok());
+    HttpReply r = b.release(simulated_release_body(*tee, "model-key-1", *foreign));
+    REQUIRE(r.status == 403);
+    CHECK(body_of(r)["reason"].get<std::string>().find("unknown nonce") != std::string::npos);
   }
   SECTION("a refused attempt still burns the nonce") {
     std::string nonce = nonce_of(b.challenge());
@@ -239,7 +260,8 @@ TEST_CASE("audit log records releases and refusals and chains and holds no key b
     // Re-opening continues the chain.
     Broker b = f.broker();
     auto tee = tee_with(0xA1);
-    REQUIRE(b.release(simulated_release_body(*tee, "model-key-1", "bogus")).status == 403);
+    REQUIRE(b.release(simulated_release_body(*tee, "model-key-1", "bogus")).status == 403);  // not audited
+    REQUIRE(b.release(simulated_release_body(*tee, "no-such-key", nonce_of(b.challenge()))).status == 404);
   }
   std::filesystem::path log = f.store_dir / "audit.log";
   auto v = verify_audit_log(log);
@@ -261,7 +283,7 @@ TEST_CASE("audit log records releases and refusals and chains and holds no key b
   CHECK(lines[1]["verdict"] == "refused");
   CHECK(lines[1]["check"] == "measurement_allowed");
   CHECK(lines[1]["measurement"] == to_hex(measurement_of(0xB2)));
-  CHECK(lines[2]["check"] == "nonce");
+  CHECK(lines[2]["check"] == "key_id");
   CHECK(lines[0]["time"].get<std::string>().size() == 20);
 
   SECTION("a second writer on the same log is refused") {
@@ -311,18 +333,27 @@ TEST_CASE("BrokerClient obtains the key through the protocol and reports refusal
   CHECK(r.status().message().find(to_hex(f.key.bytes())) == std::string::npos);
 }
 
-TEST_CASE("nonce store is bounded") {
-  int64_t now = 0;
-  NonceStore s(10, 2, [&now] { return now; });
-  auto a = s.issue();
-  auto b = s.issue();
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  CHECK(s.issue().status().code() == Code::kResourceExhausted);
-  now = 11;  // both expired: purged on the next issue
-  CHECK(s.issue().ok());
-  CHECK(s.outstanding() == 1);
-  CHECK_FALSE(s.consume(*a).is_ok());
+TEST_CASE("broker: legitimate releases succeed while an attacker loops on challenges and junk releases") {
+  Fixture f;
+  Broker b = f.broker();
+  auto tee = tee_with(0xA1);
+  std::atomic<bool> stop{false};
+  std::thread attacker([&] {
+    while (!stop) {
+      (void)b.challenge();
+      (void)b.release("{\"key_id\":\"model-key-1\",\"runtime_data\":\"e30\",\"evidence\":{}}");
+    }
+  });
+  for (int i = 0; i < 8; ++i) {
+    HttpReply ch = b.challenge();
+    REQUIRE(ch.status == 200);
+    CHECK(b.release(simulated_release_body(*tee, "model-key-1", nonce_of(ch))).status == 200);
+  }
+  stop = true;
+  attacker.join();
+  auto v = verify_audit_log(f.store_dir / "audit.log");
+  REQUIRE(v.ok());
+  CHECK(v->records == 8);  // the junk requests wrote no audit records
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // Wire messages of the key-release protocol (see protocol.h for the protocol itself).
 #include "secure/keyrelease/protocol.h"
 
+#include "secure/bounded_json.h"
 #include "secure/keyrelease/encoding.h"
 
 namespace sealsum::secure::keyrelease {
@@ -8,9 +9,19 @@ namespace {
 
 using nlohmann::json;
 
+// Outside bytes: limits checked before any DOM (bounded_json.h). The largest member allowed below
+// is the 256 KiB UVM endorsement; release requests nest two levels (request -> evidence), runtime
+// data four (data -> keys -> JWK -> key_ops).
 Result<json> parse_object(std::string_view text, const char* what) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return invalid_argument(std::string(what) + " is not a JSON object");
+  JsonLimits limits;
+  limits.max_bytes = kMaxRequestBytes;
+  limits.max_depth = 6;
+  limits.max_elements = 64;
+  limits.max_string_bytes = 256 * 1024;
+  auto parsed = parse_bounded_json(text, limits, what);
+  if (!parsed.ok()) return invalid_argument(parsed.status().message());
+  json j = std::move(parsed).value();
+  if (!j.is_object()) return invalid_argument(std::string(what) + " is not a JSON object");
   return j;
 }
 

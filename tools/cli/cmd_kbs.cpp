@@ -19,6 +19,7 @@
 #include "secure/keyrelease/audit.h"
 #include "secure/keyrelease/broker.h"
 #include "secure/keyrelease/store.h"
+#include "secure/process_hardening.h"
 #include "server/kbs_server.h"
 #include "tools/cli/command.h"
 
@@ -89,6 +90,8 @@ int run_serve(const std::vector<std::string>& argv) {
     std::cerr << "sealsum kbs serve: " << (!port.ok() ? port.status() : threads.status()).message() << "\n";
     return 2;
   }
+  // No core dumps and no ptrace/proc-mem access by other processes, before any key is loaded.
+  if (Status st = sealsum::secure::harden_process(); !st.is_ok()) return fail(st);
   auto store = kr::KeyStore::open(*args.get("store"), *args.get("broker-key"));
   if (!store.ok()) return fail(store.status());
   auto audit = kr::AuditLog::open(store->audit_log_path());

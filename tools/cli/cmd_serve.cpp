@@ -28,6 +28,7 @@
 #include "secure/attest/security_context.h"
 #include "secure/digest.h"
 #include "secure/attest/azure_inputs.h"
+#include "secure/process_hardening.h"
 #include "secure/sealed.h"
 #include "server/kbs_client.h"
 #include "server/serve.h"
@@ -151,7 +152,8 @@ int run_serve(const std::vector<std::string>& argv) {
       .option("workers", "N", "requests processed at once (default 2)")
       .option("queue", "N", "requests that may wait before 503 (default 8)")
       .option("max-body-bytes", "N", "largest request body (default 1048576)")
-      .option("read-timeout", "S", "seconds a slow client may take to send a request (default 10)");
+      .option("read-timeout", "S", "seconds a client may take to send a whole request (default 10)")
+      .option("max-connections-per-client", "N", "open connections allowed per client address (default 32)");
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   const bool dev = args.has("dev");
   if (args.has("model") == args.has("sealed-model")) return usage_error(args, "give exactly one of --model or --sealed-model");
@@ -171,7 +173,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto queue = args.get_int("queue", 0, 4096);
   auto body = args.get_int("max-body-bytes", 1024, 64 << 20);
   auto timeout = args.get_int("read-timeout", 1, 3600);
-  for (const auto* r : {&port, &threads, &workers, &queue, &body, &timeout}) {
+  auto per_client = args.get_int("max-connections-per-client", 1, 4096);
+  for (const auto* r : {&port, &threads, &workers, &queue, &body, &timeout, &per_client}) {
     if (!r->ok()) return usage_error(args, r->status().message());
   }
   std::optional<std::array<uint8_t, 48>> sim_measurement;
@@ -180,6 +183,10 @@ int run_serve(const std::vector<std::string>& argv) {
     if (!list.ok() || list->size() != 1) return usage_error(args, "--simulated-measurement must be 96 hex digits");
     sim_measurement = list->front();
   }
+
+  // No core dumps and no ptrace/proc-mem access by other processes (every mode, --dev included),
+  // before the model, keys or any document is loaded.
+  if (Status st = sealsum::secure::harden_process(); !st.is_ok()) return sealsum::cli::fail("serve", st);
 
   // Block the stop signals in every thread (the engine starts its pool below); one thread waits for them.
   sigset_t stop_signals;
@@ -252,6 +259,7 @@ int run_serve(const std::vector<std::string>& argv) {
   so.http_threads = so.workers + so.queue_capacity + 8;
   so.limits.max_body_bytes = static_cast<size_t>(body->value_or(1 << 20));
   so.read_timeout_s = static_cast<int>(timeout->value_or(10));
+  so.max_connections_per_client = static_cast<size_t>(per_client->value_or(32));
   so.model_label = std::filesystem::path(args.get_or("model", args.get_or("sealed-model", ""))).filename().string();
   auto server = srv::Server::create(so, *loaded->engine, attester, documents.get(), tls ? &*tls : nullptr, log);
   if (!server.ok()) return sealsum::cli::fail("serve", server.status());
