@@ -12,8 +12,8 @@
 //
 // Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime; the weights
 // are read from it in place (a format-2 file's linear weights are stored in the kernels' panel
-// layout, so no second copy is made at load except on AVX2, which packs 16 wide, or for a format-1
-// file); document text and ids never appear in errors or logs.
+// layout, so no second copy is made at load except for a format-1 file); document text and ids
+// never appear in errors or logs.
 #pragma once
 
 #include <cstdint>

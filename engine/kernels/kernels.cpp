@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
-#include <vector>
 
 #include "engine/kernels/kernels_internal.h"
 #include "engine/kernels/threadpool.h"
@@ -29,8 +28,8 @@ namespace detail {
 int64_t panel_width(Isa isa) {
   switch (isa) {
     case Isa::kAvx512: return 32;
-    case Isa::kAvx2: return 16;
-    case Isa::kScalar: return 32;  // the file layout: scalar runs read the model file in place too
+    case Isa::kAvx2: return 32;    // read as 16-wide blocks (kernels_avx2.cpp)
+    case Isa::kScalar: return 32;  // the file layout: every ISA reads the model file in place
   }
   return 32;
 }
@@ -98,16 +97,8 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k) {
   if (n < 0 || k < 0 || (n * k > 0 && panels == nullptr)) detail::contract_violation("view_panels: bad shape or null");
   if (reinterpret_cast<uintptr_t>(panels) % 64 != 0) detail::contract_violation("view_panels: not 64-byte aligned");
-  constexpr int64_t kFileNr = 32;
-  if (detail::panel_width(active_isa()) != kFileNr) {
-    // Another panel width: unpack to row-major and pack for this ISA (a second copy).
-    std::vector<float> w(static_cast<size_t>(n * k));
-    for (int64_t j = 0; j < n; ++j) {
-      const float* src = panels + (j / kFileNr) * k * kFileNr + j % kFileNr;
-      for (int64_t kk = 0; kk < k; ++kk) w[static_cast<size_t>(j * k + kk)] = src[kk * kFileNr];
-    }
-    return pack_matrix(w.data(), n, k);
-  }
+  constexpr int64_t kFileNr = 32;  // weights/panel_layout.h
+  if (detail::panel_width(active_isa()) != kFileNr) detail::contract_violation("view_panels: ISA panel width is not 32");
   PackedMatrix pm;
   PackedMatrix::Impl& im = *pm.impl_;
   im.isa = active_isa();

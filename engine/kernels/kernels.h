@@ -47,10 +47,9 @@ class PackedMatrix {
 };
 
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
-// A matrix already in the 32-wide panel layout (weights/panel_layout.h: the model file's layout),
-// `panels` 64-byte aligned. Where the active ISA packs 32 wide (AVX-512, scalar) the result is a
-// view: no copy, and `panels` must outlive it and stay unchanged. Otherwise (AVX2) it is repacked
-// into an owned copy, exactly as pack_matrix would pack the row-major matrix.
+// A matrix already in the 32-wide panel layout (weights/panel_layout.h: the model file's layout,
+// which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
+// outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.

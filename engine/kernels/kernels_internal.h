@@ -4,9 +4,9 @@
 // Packed layout (every ISA, float32): W[n, k] is cut into column panels of `nr` output features.
 // Panel p holds rows j = p*nr .. p*nr+nr-1 of W, stored k-major: data[p*k*nr + kk*nr + jj] =
 // W[p*nr + jj, kk], zero-padded past n. Each panel starts 64-byte aligned because k*nr*4 is a
-// multiple of 64 (nr is a multiple of 16). With nr = 32 (AVX-512 and scalar) this is exactly the
-// model file's panel layout (weights/panel_layout.h), so such matrices are views of the file's
-// bytes (Impl::owned empty); AVX2 (nr = 16) repacks them into its own copy.
+// multiple of 64 (nr is a multiple of 16). Every ISA uses nr = 32 (AVX2 reads a panel as two
+// 16-wide blocks), which is exactly the model file's panel layout (weights/panel_layout.h), so
+// matrices stored so are views of the file's bytes (Impl::owned empty).
 //
 // Summation order contract (all ISAs): y[i, j] = (sum over kk = 0..k-1, in increasing kk, of
 // x[i, kk] * W[j, kk]) [+ bias[j]], accumulated in one float32 accumulator per output element.

@@ -51,6 +51,7 @@ struct FileOptions {
   std::string wrong_shape;  // give this tensor one extra row
   bool with_tensors = true;
   bool panels = false;      // linear weights in the panel layout, in the schema's storage order
+  std::string panel_tensor; // store this (rank-2) tensor in the panel layout too
 };
 
 std::shared_ptr<const sealsum::weights::ModelFile> make_file(const std::string& arch, const json& config,
@@ -81,7 +82,7 @@ std::shared_ptr<const sealsum::weights::ModelFile> make_file(const std::string& 
       const std::vector<float>& v = values.at(t.name);
       std::vector<int64_t> shape = t.shape;
       if (t.name == o.wrong_shape) shape[0] += 1;
-      if (o.panels && t.linear) {
+      if ((o.panels && t.linear) || t.name == o.panel_tensor) {
         w.add_linear_weight(t.name, shape[0], shape[1], v);
         continue;
       }
@@ -321,6 +322,14 @@ TEST_CASE("missing or wrongly shaped tensors are named", "[models]") {
   const std::string b = "model.decoder.layers.1.encoder_attn.k_proj.weight";
   check_refused("bart", tiny_bart_config(), Code::kNotFound, b, {.skip = b});
   check_refused("bart", tiny_bart_config(), Code::kNotFound, "final_logits_bias", {.skip = "final_logits_bias"});
+}
+
+TEST_CASE("a tensor read row-major but stored in the panel layout is refused, named", "[models]") {
+  const std::string t = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+  check_refused("t5", tiny_t5_config(false), Code::kInvalidArgument, t, {.panel_tensor = t});
+  check_refused("t5", tiny_t5_config(false), Code::kInvalidArgument, "panel layout", {.panel_tensor = t});
+  const std::string b = "model.decoder.embed_positions.weight";
+  check_refused("bart", tiny_bart_config(), Code::kInvalidArgument, b, {.panels = true, .panel_tensor = b});
 }
 
 TEST_CASE("unknown architectures are refused", "[models]") {
