@@ -10,8 +10,10 @@
 // serialises the encode + decode part of concurrent calls; tokenization runs outside it), which on
 // a machine of a few cores is also the fastest schedule.
 //
-// Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime (embeddings
-// are read from it in place); document text and ids never appear in errors or logs.
+// Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime; the weights
+// are read from it in place (a format-2 file's linear weights are stored in the kernels' panel
+// layout, so no second copy is made at load except for a format-1 file); document text and ids
+// never appear in errors or logs.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,11 @@
 // The sealsum model file: reader and verifier.
 //
-// FORMAT (version 1). All integers are little-endian. Offsets are in bytes.
+// FORMAT (version 2). All integers are little-endian. Offsets are in bytes.
 //
 //   [0, 8)     magic "SEALSUMM"
-//   [8, 12)    u32 format version = 1 (a reader refuses other versions: kUnimplemented)
-//   [12, 16)   u32 flags = 0 (reserved; a version-1 reader refuses non-zero flags)
+//   [8, 12)    u32 format version = 2 (this reader also reads version 1, which is version 2
+//              without tensor layouts; it refuses any other version: kUnimplemented)
+//   [12, 16)   u32 flags = 0 (reserved; the reader refuses non-zero flags)
 //   [16, 24)   u64 H = length of the JSON header, 2 <= H <= 64 MiB
 //   [24, 24+H) the JSON header (UTF-8, one object; see below)
 //   zero bytes up to D = round_up(24 + H, 64), the start of the data section
@@ -13,7 +14,7 @@
 //   [S-32, S)  SHA-256 of bytes [0, S-32) (S = file size): the checksum trailer
 //
 // The JSON header (keys sorted, as nlohmann::json writes them; the writer is deterministic):
-//   "format": "sealsum-model", "version": 1
+//   "format": "sealsum-model", "version": 2 (1 in a version-1 file)
 //   "architecture": "t5" | "bart"
 //   "config": the Hugging Face config.json object, verbatim
 //   "generation_config": generation_config.json, or {} when the checkpoint had none
@@ -22,8 +23,10 @@
 //       file's bytes (see weights/tokenizer_blob.h)
 //   "tensors": [{"name", "dtype", "shape", "offset", "nbytes"}, ...] in data order; dtype is one of
 //       "f32", "bf16", "i8", "u8"; shape a list of non-negative integers (rank <= 8; [] is a
-//       scalar); nbytes == product(shape) * size(dtype). Quantised weights (later) are an "i8"
-//       tensor plus a separate f32 tensor of per-row scales, so they need no format change.
+//       scalar); nbytes == product(shape) * size(dtype). Version 2 only: an optional "layout":
+//       "panels" (f32, rank 2 [n, k]) stores a linear weight in the kernels' panel layout
+//       (weights/panel_layout.h), nbytes == ceil(n / 32) * 32 * k * 4; absent means row-major.
+//       The converter writes every linear weight so (pack at conversion, read in place at load).
 //   "aliases": {alias: target} for tied weights; every target is a tensor (not an alias) and no
 //       alias is also a tensor name
 //   "source": free-form provenance (what was converted, file digests); never paths or times
@@ -46,6 +49,7 @@
 #include <cstring>
 
 #include "secure/digest.h"
+#include "weights/panel_layout.h"
 
 namespace sealsum::weights {
 namespace {
@@ -152,10 +156,10 @@ Status ModelFile::parse(const std::string& what) {
     return corrupt("not a sealsum model file (bad magic); a sealed model must be unsealed first");
   }
   const uint32_t version = le32(p + 8);
-  if (version != kModelFormatVersion) {
+  if (version < kMinModelFormatVersion || version > kModelFormatVersion) {
     return unimplemented("model file '" + what + "' has format version " + std::to_string(version) +
-                         "; this build reads version " + std::to_string(kModelFormatVersion) +
-                         " (convert the model again with this build)");
+                         "; this build reads versions " + std::to_string(kMinModelFormatVersion) + " to " +
+                         std::to_string(kModelFormatVersion) + " (convert the model again with this build)");
   }
   if (le32(p + 12) != 0) return corrupt("unknown flags 0x" + std::to_string(le32(p + 12)));
   const uint64_t header_len = le64(p + 16);
@@ -215,7 +219,7 @@ Status ModelFile::parse(const std::string& what) {
     const std::string at = "tensor #" + std::to_string(tensors_.size());
     if (!t.is_object()) return corrupt(at + " is not an object");
     auto name = t.find("name"), dtype = t.find("dtype"), shape = t.find("shape"), offset = t.find("offset"),
-         nbytes = t.find("nbytes");
+         nbytes = t.find("nbytes"), layout = t.find("layout");
     if (name == t.end() || !name->is_string() || !valid_name(name->get<std::string>())) {
       return corrupt(at + " has no valid name (1..256 printable ASCII bytes)");
     }
@@ -236,6 +240,16 @@ Status ModelFile::parse(const std::string& what) {
       const uint64_t x = dim.get<uint64_t>();
       if (__builtin_mul_overflow(numel, x, &numel)) return corrupt(tn + ": shape product overflows");
       v.shape.push_back(int64_t(x));
+    }
+    if (layout != t.end()) {
+      if (version < 2 || !layout->is_string() || *layout != "panels") {
+        return corrupt(tn + " has an unknown layout (version 2 knows \"panels\")");
+      }
+      if (v.dtype != DType::kF32 || v.shape.size() != 2) return corrupt(tn + ": layout \"panels\" needs an f32 matrix");
+      // Stored rows: n rounded up to whole panels (n <= kMaxDim, so no overflow in the rounding).
+      const uint64_t rows = (uint64_t(v.shape[0]) + kPanelWidth - 1) / kPanelWidth * kPanelWidth;
+      if (__builtin_mul_overflow(rows, uint64_t(v.shape[1]), &numel)) return corrupt(tn + ": shape product overflows");
+      v.layout = Layout::kPanels;
     }
     uint64_t expect = 0;
     if (__builtin_mul_overflow(numel, uint64_t(dtype_size(v.dtype)), &expect)) return corrupt(tn + ": size overflows");

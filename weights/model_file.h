@@ -1,6 +1,6 @@
 // The sealsum model file: one self-describing file per model (weights, config, tokenizer).
 //
-// Format (version 1), all integers little-endian: magic "SEALSUMM", u32 version, u32 flags, u64
+// Format (version 2; version 1 files are still read), all integers little-endian: magic "SEALSUMM", u32 version, u32 flags, u64
 // header length, a JSON header, 64-byte-aligned tensors, a SHA-256 trailer. model_file.cpp's
 // header comment is the authoritative layout.
 //
@@ -34,15 +34,21 @@ std::optional<DType> dtype_from_name(const std::string& name);
 
 // Format constants (see model_file.cpp).
 inline constexpr char kModelMagic[8] = {'S', 'E', 'A', 'L', 'S', 'U', 'M', 'M'};
-inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kModelFormatVersion = 2;     // what the writer produces
+inline constexpr uint32_t kMinModelFormatVersion = 1;  // oldest version the reader accepts
 inline constexpr size_t kTensorAlignment = 64;
 inline constexpr size_t kPreambleSize = 24;  // magic, version, flags, header length
 inline constexpr size_t kTrailerSize = 32;   // SHA-256 of every byte before it
 inline constexpr size_t kMaxHeaderSize = 64u << 20;
 
+// How a tensor's elements are ordered in the file. kPanels (format version 2, f32 rank-2 only):
+// the linear-weight panel layout of weights/panel_layout.h, read in place by the kernels.
+enum class Layout : uint8_t { kRowMajor, kPanels };
+
 struct TensorView {
   std::string name;
   DType dtype;
+  Layout layout = Layout::kRowMajor;
   std::vector<int64_t> shape;
   const uint8_t* data;  // into the ModelFile's buffer, 64-byte aligned
   size_t nbytes;
@@ -65,7 +71,8 @@ class ModelFile {
   const nlohmann::json& header() const { return header_; }
 
   const TensorView* find(const std::string& name) const;  // nullptr if absent; resolves aliases
-  // find(), or kNotFound / kInvalidArgument naming the tensor and the expected dtype/shape.
+  // find(), or kNotFound / kInvalidArgument naming the tensor and the expected dtype/shape (any
+  // layout: callers that read elements must check TensorView::layout).
   Result<const TensorView*> get(const std::string& name, DType dtype, const std::vector<int64_t>& shape) const;
   const std::vector<TensorView>& tensors() const { return tensors_; }
   // Raw bytes of an embedded blob (dtype u8 tensor), e.g. the tokenizer files.
@@ -99,6 +106,9 @@ class ModelWriter {
   void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::span<const uint8_t> bytes);
   // Same, adopting the bytes (no copy).
   void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t>&& bytes);
+  // A float32 linear weight W [n, k] given row-major (n*k floats), stored in the panel layout
+  // (weights/panel_layout.h) that the kernels read in place.
+  void add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major);
   void add_alias(const std::string& alias, const std::string& target);  // tied weights
   void set_tokenizer(const nlohmann::json& tokenizer_entry);             // see model_file.cpp
   void set_source(const nlohmann::json& source);                          // provenance, free-form
@@ -118,7 +128,13 @@ class ModelWriter {
  private:
   std::string header_json() const;
   Status error_;
-  struct Entry { std::string name; DType dtype; std::vector<int64_t> shape; std::vector<uint8_t> bytes; };
+  struct Entry {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+    Layout layout = Layout::kRowMajor;
+  };
   std::string architecture_;
   nlohmann::json config_, generation_, tokenizer_, source_;
   std::vector<Entry> entries_;

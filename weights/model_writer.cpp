@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 
 #include "secure/digest.h"
 #include "weights/model_file.h"
+#include "weights/panel_layout.h"
 
 namespace sealsum::weights {
 namespace {
@@ -70,6 +72,26 @@ void ModelWriter::add_tensor(const std::string& name, DType dtype, std::vector<i
   entries_.push_back({name, dtype, std::move(shape), std::move(bytes)});
 }
 
+void ModelWriter::add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major) {
+  if (!error_.is_ok()) return;
+  if (n < 0 || k < 0 || n > (int64_t{1} << 40) / std::max<int64_t>(k, 1) ||
+      row_major.size() != static_cast<size_t>(n * k)) {
+    error_ = invalid_argument("linear weight '" + name + "': " + std::to_string(row_major.size()) +
+                              " floats given for shape [" + std::to_string(n) + ", " + std::to_string(k) + "]");
+    return;
+  }
+  const std::vector<float> panels = to_panels(row_major, n, k);
+  std::vector<uint8_t> bytes(panels.size() * sizeof(float));
+  std::memcpy(bytes.data(), panels.data(), bytes.size());
+  // Checked as an ordinary tensor of the padded shape, then marked as the logical [n, k] in panels.
+  const int64_t rows = static_cast<int64_t>(panels.size()) / std::max<int64_t>(k, 1);
+  add_tensor(name, DType::kF32, {k == 0 ? 0 : rows, k}, std::move(bytes));
+  if (!error_.is_ok()) return;
+  Entry& e = entries_.back();
+  e.shape = {n, k};
+  e.layout = Layout::kPanels;
+}
+
 void ModelWriter::add_alias(const std::string& alias, const std::string& target) {
   if (!error_.is_ok()) return;
   bool printable = !alias.empty() && alias.size() <= 256;
@@ -107,6 +129,7 @@ std::string ModelWriter::header_json() const {
                        {"shape", e.shape},
                        {"offset", off},
                        {"nbytes", uint64_t(e.bytes.size())}});
+    if (e.layout == Layout::kPanels) tensors.back()["layout"] = "panels";
     off += e.bytes.size();
   }
   nlohmann::json aliases = nlohmann::json::object();

@@ -182,10 +182,63 @@ Result<std::string> architecture_of(const nlohmann::json& config) {
                        "'; sealsum supports \"t5\" and \"bart\"");
 }
 
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Marks the linear weights: rank-2 tensors named like a T5 or BART projection, and the target of
+// the lm_head.weight alias (the tied embedding, which is also the output projection).
+Schema mark_linear(Schema s) {
+  static const char* const kSuffixes[] = {".q.weight",    ".k.weight",    ".v.weight",   ".o.weight",
+                                          ".wi.weight",   ".wi_0.weight", ".wi_1.weight", ".wo.weight",
+                                          "_proj.weight", ".fc1.weight",  ".fc2.weight"};
+  auto head = s.aliases.find("lm_head.weight");
+  for (ExpectedTensor& t : s.tensors) {
+    if (t.shape.size() != 2) continue;
+    bool linear = t.name == "lm_head.weight" || (head != s.aliases.end() && head->second == t.name);
+    for (const char* suffix : kSuffixes) linear = linear || ends_with(t.name, suffix);
+    t.linear = linear;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<size_t> Schema::storage_order() const {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < tensors.size(); ++i) index[tensors[i].name] = i;
+  std::vector<size_t> order;
+  std::vector<char> done(tensors.size(), 0);
+  auto emit = [&](size_t i) {
+    if (!done[i]) order.push_back(i);
+    done[i] = 1;
+  };
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const std::string& n = tensors[i].name;
+    const std::string k_suffix = ".k_proj.weight";
+    if (ends_with(n, k_suffix)) {
+      const std::string prefix = n.substr(0, n.size() - k_suffix.size());
+      for (const char* part : {".q_proj.weight", ".k_proj.weight", ".v_proj.weight"}) {
+        if (auto it = index.find(prefix + part); it != index.end()) emit(it->second);
+      }
+    }
+    emit(i);
+  }
+  return order;
+}
+
 Result<Schema> expected_schema(const std::string& architecture, const nlohmann::json& config) {
   if (!config.is_object()) return invalid_argument("config.json is not a JSON object");
-  if (architecture == "t5") return t5_schema(config);
-  if (architecture == "bart") return bart_schema(config);
+  if (architecture == "t5") {
+    SEALSUM_ASSIGN_OR_RETURN(Schema s, t5_schema(config));
+    return mark_linear(std::move(s));
+  }
+  if (architecture == "bart") {
+    SEALSUM_ASSIGN_OR_RETURN(Schema s, bart_schema(config));
+    return mark_linear(std::move(s));
+  }
   return unimplemented("unknown architecture '" + architecture + "'; sealsum supports \"t5\" and \"bart\"");
 }
 

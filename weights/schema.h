@@ -20,6 +20,9 @@ namespace sealsum::weights {
 struct ExpectedTensor {
   std::string name;
   std::vector<int64_t> shape;
+  // A linear layer's weight [out, in] (also the embedding tied to lm_head): the converter stores
+  // it in the panel layout (weights/panel_layout.h) that the kernels read in place.
+  bool linear = false;
 };
 
 struct Schema {
@@ -27,6 +30,11 @@ struct Schema {
   std::vector<ExpectedTensor> tensors;           // distinct tensors, state-dict order
   std::map<std::string, std::string> aliases;    // tied name -> canonical tensor name
   const ExpectedTensor* find(const std::string& name) const;
+  // Indices into `tensors` in the order a converter writes them: state-dict order, except that
+  // each attention's q, k and v weights are written back to back in that order (BART lists
+  // k, v, q with biases between), so the engine can read its fused q|k|v (and cross-attention
+  // k|v) matrix in place.
+  std::vector<size_t> storage_order() const;
 };
 
 // "t5" or "bart" from config.json's model_type. kUnimplemented "unknown architecture" naming the

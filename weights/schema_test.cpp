@@ -2,6 +2,9 @@
 // reference's state dicts) and the real configs, plus config errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "common/fixtures.h"
 #include "weights/schema.h"
 
@@ -103,4 +106,42 @@ TEST_CASE("check_tensors lists missing, unexpected and misshapen tensors with bo
   std::map<std::string, std::vector<int64_t>> many;
   for (int i = 0; i < 30; ++i) many["x" + std::to_string(i)] = {1};
   CHECK_THAT(check_tensors(s, many).message(), Catch::Contains("and 12 more"));
+}
+
+TEST_CASE("schema marks the linear weights and orders q, k, v back to back for storage") {
+  for (const char* model : {"synth-t5-small", "synth-distilbart-cnn-6-6"}) {
+    INFO(model);
+    const auto m = nlohmann::json::parse(read_fixture(std::string("golden/") + model + "/manifest.json"));
+    auto s = expected_schema(*architecture_of(m["config"]), m["config"]);
+    REQUIRE(s.ok());
+    const std::vector<size_t> order = s->storage_order();
+    REQUIRE(order.size() == s->tensors.size());
+    std::vector<size_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) CHECK(sorted[i] == i);  // a permutation
+    std::map<std::string, size_t> pos;
+    for (size_t i = 0; i < order.size(); ++i) pos[s->tensors[order[i]].name] = i;
+    size_t linear = 0;
+    for (const auto& t : s->tensors) linear += t.linear ? 1 : 0;
+    if (s->architecture == "t5") {
+      // 6 encoder blocks x (4 attention + 2 FFN) + 6 decoder blocks x (8 attention + 2 FFN) + shared.
+      CHECK(linear == 6 * 6 + 6 * 10 + 1);
+      CHECK(s->find("shared.weight")->linear);  // tied: it is also lm_head
+      CHECK_FALSE(s->find("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight")->linear);
+      const std::string a = "decoder.block.3.layer.1.EncDecAttention.";
+      CHECK(pos[a + "k.weight"] == pos[a + "q.weight"] + 1);
+      CHECK(pos[a + "v.weight"] == pos[a + "k.weight"] + 1);
+    } else {
+      // 6 encoder layers x (4 projections + fc1, fc2) + 6 decoder layers x (8 + 2) + shared.
+      CHECK(linear == 6 * 6 + 6 * 10 + 1);
+      CHECK(s->find("model.shared.weight")->linear);
+      CHECK_FALSE(s->find("model.decoder.embed_positions.weight")->linear);
+      CHECK_FALSE(s->find("final_logits_bias")->linear);
+      CHECK_FALSE(s->find("model.encoder.layers.0.self_attn.q_proj.bias")->linear);
+      for (const std::string a : {"model.encoder.layers.2.self_attn.", "model.decoder.layers.5.encoder_attn."}) {
+        CHECK(pos[a + "k_proj.weight"] == pos[a + "q_proj.weight"] + 1);
+        CHECK(pos[a + "v_proj.weight"] == pos[a + "k_proj.weight"] + 1);
+      }
+    }
+  }
 }

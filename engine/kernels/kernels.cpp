@@ -28,10 +28,10 @@ namespace detail {
 int64_t panel_width(Isa isa) {
   switch (isa) {
     case Isa::kAvx512: return 32;
-    case Isa::kAvx2: return 16;
-    case Isa::kScalar: return 16;
+    case Isa::kAvx2: return 32;    // read as 16-wide blocks (kernels_avx2.cpp)
+    case Isa::kScalar: return 32;  // the file layout: every ISA reads the model file in place
   }
-  return 16;
+  return 32;
 }
 
 namespace {
@@ -70,6 +70,7 @@ PackedMatrix::~PackedMatrix() = default;
 int64_t PackedMatrix::rows() const { return impl_ ? impl_->n : 0; }
 int64_t PackedMatrix::cols() const { return impl_ ? impl_->k : 0; }
 Isa PackedMatrix::isa() const { return impl_ ? impl_->isa : Isa::kScalar; }
+bool PackedMatrix::is_view() const { return impl_ && impl_->data != nullptr && !impl_->owned; }
 
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
   if (n < 0 || k < 0 || (n * k > 0 && w == nullptr)) detail::contract_violation("pack_matrix: bad shape or null weights");
@@ -80,15 +81,32 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
   im.k = k;
   im.nr = detail::panel_width(im.isa);
   im.panels = (n + im.nr - 1) / im.nr;
-  im.data = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));  // zero-filled: padding
+  im.owned = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));  // zero-filled: padding
+  im.data = im.owned.get();
   for (int64_t p = 0; p < im.panels; ++p) {
-    float* dst = im.data.get() + p * k * im.nr;
+    float* dst = im.owned.get() + p * k * im.nr;
     const int64_t cols = std::min(im.nr, n - p * im.nr);
     for (int64_t jj = 0; jj < cols; ++jj) {
       const float* src = w + (p * im.nr + jj) * k;  // row j of W, read sequentially
       for (int64_t kk = 0; kk < k; ++kk) dst[kk * im.nr + jj] = src[kk];
     }
   }
+  return pm;
+}
+
+PackedMatrix view_panels(const float* panels, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && panels == nullptr)) detail::contract_violation("view_panels: bad shape or null");
+  if (reinterpret_cast<uintptr_t>(panels) % 64 != 0) detail::contract_violation("view_panels: not 64-byte aligned");
+  constexpr int64_t kFileNr = 32;  // weights/panel_layout.h
+  if (detail::panel_width(active_isa()) != kFileNr) detail::contract_violation("view_panels: ISA panel width is not 32");
+  PackedMatrix pm;
+  PackedMatrix::Impl& im = *pm.impl_;
+  im.isa = active_isa();
+  im.n = n;
+  im.k = k;
+  im.nr = kFileNr;
+  im.panels = (n + kFileNr - 1) / kFileNr;
+  im.data = panels;
   return pm;
 }
 

@@ -25,7 +25,7 @@ Isa active_isa();             // chosen once (see above)
 void set_isa(Isa isa);        // tests: force an ISA (must be supported)
 
 // A weight matrix W[n, k] (PyTorch nn.Linear layout: out x in, row-major), repacked once at load
-// into the panel layout of the ISA that was active when it was packed; linear() always runs that
+// (or viewed in place, see view_panels) in the panel layout of the ISA that was active then; linear() always runs that
 // ISA's kernel for it (a later set_isa() affects matrices packed afterwards).
 class PackedMatrix {
  public:
@@ -36,15 +36,21 @@ class PackedMatrix {
   int64_t rows() const;  // n (output features)
   int64_t cols() const;  // k (input features)
   Isa isa() const;
+  bool is_view() const;  // reads caller memory in place (view_panels), owns no packed copy
   struct Impl;
   const Impl& impl() const { return *impl_; }
 
  private:
   friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+  friend PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
   std::unique_ptr<Impl> impl_;
 };
 
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+// A matrix already in the 32-wide panel layout (weights/panel_layout.h: the model file's layout,
+// which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
+// outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.
+PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.
 // Work is split over `pool` when given (deterministic: the result does not depend on thread count).

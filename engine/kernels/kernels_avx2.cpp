@@ -1,9 +1,12 @@
 // AVX2 + FMA kernels (compiled with -mavx2 -mfma -mf16c; called only when dispatch says so).
 //
-// The same algorithm as kernels_avx512.cpp (read that essay first) with 256-bit vectors: W panels
-// of 16 output features (two ymm per k step), large-m tiles of 6 rows x 16 columns (12 of the 16
-// ymm registers hold accumulators), and for small m (decoder) up to 4 panels per pass (m = 1) or
-// 2 (m = 2) so W streams once. Lane masks for ragged edges are integer vectors (maskload/maskstore).
+// The same algorithm as kernels_avx512.cpp (read that essay first) with 256-bit vectors: the tiles
+// work on 16-wide column blocks ("panels" below: two ymm per k step), large-m tiles of 6 rows x 16
+// columns (12 of the 16 ymm registers hold accumulators), and for small m (decoder) up to 4 blocks
+// per pass (m = 1) or 2 (m = 2) so W streams once. Linear weights are stored 32 wide (the shared
+// layout of kernels_internal.h, read in place from model files), so 16-wide block q of a weight
+// lies at (q / 2) * k*32 + (q % 2) * 16 with k steps 32 apart: every tile addresses block q as
+// b + (q / 2) * outer + (q % 2) * inner. Lane masks for ragged edges are integer vectors.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -37,12 +40,13 @@ inline __m256i tail_mask(int64_t cols) {
 }
 
 // R rows x P panels over kc steps of k. a: first row, first k of the block (row stride lda);
-// b: first k step of the first panel; k steps at stride ldbk, panel q at b + q*pstride.
+// b: first k step of the first panel; k steps at stride ldbk, panel q at
+// b + (q / 2) * outer + (q % 2) * pstride.
 // accumulate: start from the partial sums parked in C (linear k blocks); final: apply the
 // epilogue, else park the raw sums.
 template <int R, int P>
-inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_t ldbk, int64_t pstride, int64_t row0,
-                 int64_t j0, const Epilogue& e, bool accumulate, bool final) {
+inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_t ldbk, int64_t pstride, int64_t outer,
+                 int64_t row0, int64_t j0, const Epilogue& e, bool accumulate, bool final) {
   int64_t cols[2 * P];
 #pragma GCC unroll 8
   for (int q = 0; q < 2 * P; ++q) cols[q] = e.n - (j0 + q * 8);
@@ -62,8 +66,9 @@ inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_
     __m256 bv[2 * P];
 #pragma GCC unroll 8
     for (int q = 0; q < P; ++q) {
-      bv[2 * q] = _mm256_loadu_ps(b + q * pstride);
-      bv[2 * q + 1] = _mm256_loadu_ps(b + q * pstride + 8);
+      const float* bq = b + (q >> 1) * outer + (q & 1) * pstride;
+      bv[2 * q] = _mm256_loadu_ps(bq);
+      bv[2 * q + 1] = _mm256_loadu_ps(bq + 8);
     }
     b += ldbk;
 #pragma GCC unroll 8
@@ -107,38 +112,39 @@ inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_
 
 // Runtime row count (1..kMr) -> tile<R, 1>.
 inline void tile_rows(int r, const float* a, int64_t lda, int64_t kc, const float* b, int64_t ldbk, int64_t pstride,
-                      int64_t row0, int64_t j0, const Epilogue& e, bool accumulate, bool final) {
+                      int64_t outer, int64_t row0, int64_t j0, const Epilogue& e, bool accumulate, bool final) {
   switch (r) {
-    case 1: tile<1, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
-    case 2: tile<2, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
-    case 3: tile<3, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
-    case 4: tile<4, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
-    case 5: tile<5, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
-    default: tile<6, 1>(a, lda, kc, b, ldbk, pstride, row0, j0, e, accumulate, final); break;
+    case 1: tile<1, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
+    case 2: tile<2, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
+    case 3: tile<3, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
+    case 4: tile<4, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
+    case 5: tile<5, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
+    default: tile<6, 1>(a, lda, kc, b, ldbk, pstride, outer, row0, j0, e, accumulate, final); break;
   }
 }
 
 // Small m (1..4): np panels, whole k in registers, W streamed once. Panel q starts at
-// b + q*pstride and covers columns j0 + q*kNr ..; its k steps are ldbk apart.
+// b + (q / 2) * outer + (q % 2) * pstride and covers columns j0 + q*kNr ..; its k steps are ldbk
+// apart. Passes start at even q, so each tile's own panels follow the same rule from its start.
 void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldbk, int64_t pstride,
-             int64_t np, int64_t j0, const Epilogue& e) {
+             int64_t outer, int64_t np, int64_t j0, const Epilogue& e) {
+  auto at = [&](int64_t q) { return b + (q >> 1) * outer + (q & 1) * pstride; };
   int64_t q = 0;
   if (m == 1) {
-    for (; q + 4 <= np; q += 4) tile<1, 4>(a, lda, k, b + q * pstride, ldbk, pstride, 0, j0 + q * kNr, e, false, true);
+    for (; q + 4 <= np; q += 4) tile<1, 4>(a, lda, k, at(q), ldbk, pstride, outer, 0, j0 + q * kNr, e, false, true);
   }
   for (; q + 2 <= np; q += 2) {
-    const float* bq = b + q * pstride;
     const int64_t jq = j0 + q * kNr;
     switch (m) {
-      case 1: tile<1, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
-      case 2: tile<2, 2>(a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true); break;
-      default: tile_rows(static_cast<int>(m), a, lda, k, bq, ldbk, pstride, 0, jq, e, false, true);
-               tile_rows(static_cast<int>(m), a, lda, k, bq + pstride, ldbk, pstride, 0, jq + kNr, e, false, true);
+      case 1: tile<1, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true); break;
+      case 2: tile<2, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true); break;
+      default: tile_rows(static_cast<int>(m), a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true);
+               tile_rows(static_cast<int>(m), a, lda, k, at(q + 1), ldbk, pstride, outer, 0, jq + kNr, e, false, true);
                break;
     }
   }
   for (; q < np; ++q) {
-    tile_rows(static_cast<int>(m), a, lda, k, b + q * pstride, ldbk, pstride, 0, j0 + q * kNr, e, false, true);
+    tile_rows(static_cast<int>(m), a, lda, k, at(q), ldbk, pstride, outer, 0, j0 + q * kNr, e, false, true);
   }
 }
 
@@ -191,10 +197,15 @@ void dot_rows(const float* a, int64_t lda, int64_t n, int64_t k, const float* b,
 void linear_panels_avx2(const float* x, int64_t ldx, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
                           int64_t p_end, const float* bias, float* y, int64_t ldy) {
   const Epilogue e{y, ldy, w.n, bias, 1.0f, 0.0f, false};
-  const int64_t k = w.k, pstride = k * kNr;
-  const float* b = w.data.get();
+  // w's panels are w.nr = 32 wide: 16-wide block v of panel range [p_begin, p_end) is at
+  // b + (v / 2) * k*32 + (v % 2) * 16, k steps 32 apart; blocks wholly past n are skipped.
+  const int64_t k = w.k, ldbk = w.nr, outer = k * w.nr;
+  const float* b = w.data + p_begin * outer;
+  const int64_t j_begin = p_begin * w.nr;
+  const int64_t nb = std::min(p_end * w.nr, (w.n + kNr - 1) / kNr * kNr) - j_begin;
+  const int64_t np = std::max<int64_t>(nb, 0) / kNr;
   if (m <= 4) {
-    small_m(x, ldx, m, k, b + p_begin * pstride, kNr, pstride, p_end - p_begin, p_begin * kNr, e);
+    small_m(x, ldx, m, k, b, ldbk, kNr, outer, np, j_begin, e);
     return;
   }
   int64_t pc = 0;
@@ -203,14 +214,15 @@ void linear_panels_avx2(const float* x, int64_t ldx, int64_t m, const PackedMatr
     const bool accumulate = pc > 0, final = pc + kc >= k;
     for (int64_t ic = 0; ic < m; ic += kMc) {
       const int64_t mlen = std::min(kMc, m - ic);
-      for (int64_t p = p_begin; p < p_end; ++p) {
-        const float* bp = b + p * pstride + pc * kNr;
+      for (int64_t v = 0; v < np; ++v) {
+        const float* bp = b + (v >> 1) * outer + (v & 1) * kNr + pc * ldbk;
+        const int64_t jv = j_begin + v * kNr;
         int64_t i = ic;
         for (; i + kMr <= ic + mlen; i += kMr) {
-          tile<kMr, 1>(x + i * ldx + pc, ldx, kc, bp, kNr, pstride, i, p * kNr, e, accumulate, final);
+          tile<kMr, 1>(x + i * ldx + pc, ldx, kc, bp, ldbk, kNr, outer, i, jv, e, accumulate, final);
         }
         if (i < ic + mlen) {
-          tile_rows(static_cast<int>(ic + mlen - i), x + i * ldx + pc, ldx, kc, bp, kNr, pstride, i, p * kNr, e,
+          tile_rows(static_cast<int>(ic + mlen - i), x + i * ldx + pc, ldx, kc, bp, ldbk, kNr, outer, i, jv, e,
                     accumulate, final);
         }
       }
@@ -260,20 +272,22 @@ void gemm_avx2(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const
       }
     }
   }
-  // np panels starting at bb (panel q at bb + q*pstride, columns j0 + q*kNr ..): rows in tiles of
-  // kMr, or all rows at once when m <= 4 (B streamed once).
+  // np panels starting at bb (panel q at bb + q*pstride, columns j0 + q*kNr ..; uniformly spaced,
+  // so outer = 2*pstride): rows in tiles of kMr, or all rows at once when m <= 4 (B streamed once).
   auto run = [&](const float* bb, int64_t ldbk, int64_t pstride, int64_t np, int64_t j0) {
     if (np <= 0) return;
     if (m <= 4) {
-      small_m(a, lda, m, k, bb, ldbk, pstride, np, j0, e);
+      small_m(a, lda, m, k, bb, ldbk, pstride, 2 * pstride, np, j0, e);
       return;
     }
     for (int64_t q = 0; q < np; ++q) {
       const float* bq = bb + q * pstride;
       const int64_t jq = j0 + q * kNr;
       int64_t i = 0;
-      for (; i + kMr <= m; i += kMr) tile<kMr, 1>(a + i * lda, lda, k, bq, ldbk, pstride, i, jq, e, false, true);
-      if (i < m) tile_rows(static_cast<int>(m - i), a + i * lda, lda, k, bq, ldbk, pstride, i, jq, e, false, true);
+      for (; i + kMr <= m; i += kMr) tile<kMr, 1>(a + i * lda, lda, k, bq, ldbk, pstride, 2 * pstride, i, jq, e, false, true);
+      if (i < m) {
+        tile_rows(static_cast<int>(m - i), a + i * lda, lda, k, bq, ldbk, pstride, 2 * pstride, i, jq, e, false, true);
+      }
     }
   };
   run(b, ldb, kNr, full, 0);

@@ -202,7 +202,7 @@ void linear_panels_avx512(const float* x, int64_t ldx, int64_t m, const PackedMa
                           int64_t p_end, const float* bias, float* y, int64_t ldy) {
   const Epilogue e{y, ldy, w.n, bias, 1.0f, 0.0f, false};
   const int64_t k = w.k, pstride = k * kNr;
-  const float* b = w.data.get();
+  const float* b = w.data;
   if (m <= 4) {
     small_m(x, ldx, m, k, b + p_begin * pstride, kNr, pstride, p_end - p_begin, p_begin * kNr, e);
     return;

@@ -4,8 +4,9 @@
 // Packed layout (every ISA, float32): W[n, k] is cut into column panels of `nr` output features.
 // Panel p holds rows j = p*nr .. p*nr+nr-1 of W, stored k-major: data[p*k*nr + kk*nr + jj] =
 // W[p*nr + jj, kk], zero-padded past n. Each panel starts 64-byte aligned because k*nr*4 is a
-// multiple of 64 (nr is a multiple of 16). A later bf16/int8 variant adds a `dtype` and a
-// per-panel scale block; the panel geometry stays the same.
+// multiple of 64 (nr is a multiple of 16). Every ISA uses nr = 32 (AVX2 reads a panel as two
+// 16-wide blocks), which is exactly the model file's panel layout (weights/panel_layout.h), so
+// matrices stored so are views of the file's bytes (Impl::owned empty).
 //
 // Summation order contract (all ISAs): y[i, j] = (sum over kk = 0..k-1, in increasing kk, of
 // x[i, kk] * W[j, kk]) [+ bias[j]], accumulated in one float32 accumulator per output element.
@@ -33,8 +34,9 @@ struct PackedMatrix::Impl {
   int64_t n = 0, k = 0;
   int64_t nr = 16;      // panel width (output features per panel)
   int64_t panels = 0;   // ceil(n / nr)
-  AlignedFloats data;   // panels * k * nr floats
-  const float* panel(int64_t p) const { return data.get() + p * k * nr; }
+  AlignedFloats owned;  // the packed floats when packed here; empty for a view of caller memory
+  const float* data = nullptr;  // panels * k * nr floats, 64-byte aligned (owned or the view)
+  const float* panel(int64_t p) const { return data + p * k * nr; }
 };
 
 namespace detail {

@@ -14,8 +14,8 @@ Result<Activation> activation_from_name(const std::string& name) {
                        "' is not supported (supported: relu, gelu, gelu_new, gelu_pytorch_tanh)");
 }
 
-FeedForward FeedForward::plain(Activation act, const float* wi, const float* wi_bias, const float* wo,
-                               const float* wo_bias, int64_t d, int64_t d_ff) {
+FeedForward FeedForward::plain(Activation act, Weight wi, const float* wi_bias, Weight wo, const float* wo_bias,
+                               int64_t d, int64_t d_ff) {
   FeedForward f;
   f.act_ = act;
   f.d_ff_ = d_ff;
@@ -24,8 +24,7 @@ FeedForward FeedForward::plain(Activation act, const float* wi, const float* wi_
   return f;
 }
 
-FeedForward FeedForward::gated(Activation act, const float* wi_0, const float* wi_1, const float* wo, int64_t d,
-                               int64_t d_ff) {
+FeedForward FeedForward::gated(Activation act, Weight wi_0, Weight wi_1, Weight wo, int64_t d, int64_t d_ff) {
   FeedForward f;
   f.act_ = act;
   f.gated_ = true;

@@ -5,7 +5,7 @@
 // The gated form's two input projections are fused into one packed matrix [2·d_ff, d_model] so the
 // input is read once; act and the product are applied column-half by column-half.
 //
-// Ownership: owns its packed weights; immutable after construction (thread-safe to share). The
+// Ownership: as Linear (owns packed copies, or views panel-stored weights); immutable after construction (thread-safe to share). The
 // caller provides scratch (see scratch_floats()).
 #pragma once
 
@@ -25,11 +25,10 @@ class FeedForward {
  public:
   FeedForward() = default;
   // Plain: wi [d_ff, d], wo [d, d_ff]; biases may be nullptr.
-  static FeedForward plain(Activation act, const float* wi, const float* wi_bias, const float* wo,
-                           const float* wo_bias, int64_t d, int64_t d_ff);
+  static FeedForward plain(Activation act, Weight wi, const float* wi_bias, Weight wo, const float* wo_bias,
+                           int64_t d, int64_t d_ff);
   // Gated (no biases): wi_0, wi_1 [d_ff, d], wo [d, d_ff].
-  static FeedForward gated(Activation act, const float* wi_0, const float* wi_1, const float* wo, int64_t d,
-                           int64_t d_ff);
+  static FeedForward gated(Activation act, Weight wi_0, Weight wi_1, Weight wo, int64_t d, int64_t d_ff);
 
   // Floats of scratch forward() needs for m rows.
   int64_t scratch_floats(int64_t m) const { return m * in_.out_features(); }

@@ -1,18 +1,23 @@
 // Layers against straightforward double-precision references: attention (bias rows with negative
 // stride, multi-head with relative bias, thread-count independence), the KV cache's reorder
-// (ownership hand-over, fork copies, growth), fused linears and the feed-forward variants.
+// (ownership hand-over, fork copies, growth), fused linears (also over panel-stored weights read
+// in place) and the feed-forward variants.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <random>
 #include <vector>
 
+#include "engine/kernels/kernels.h"
 #include "engine/kernels/threadpool.h"
 #include "engine/layers/attention.h"
 #include "engine/layers/feed_forward.h"
 #include "engine/layers/kv_cache.h"
 #include "engine/layers/linear.h"
+#include "weights/panel_layout.h"
 
 namespace {
 
@@ -51,6 +56,20 @@ std::vector<double> ref_attention(const float* q, int64_t ldq, int64_t m, const 
   }
   return out;
 }
+
+// 64-byte aligned floats (panel-stored weights must be aligned like a model file's tensors).
+class AlignedStore {
+ public:
+  explicit AlignedStore(size_t n) : v_(n + 16) {
+    const auto addr = reinterpret_cast<uintptr_t>(v_.data());
+    p_ = v_.data() + (16 - addr / sizeof(float) % 16) % 16;
+  }
+  float* data() { return p_; }
+
+ private:
+  std::vector<float> v_;
+  float* p_ = nullptr;
+};
 
 }  // namespace
 
@@ -198,6 +217,61 @@ TEST_CASE("Linear: fused parts equal separate linears; bias applied", "[layers]"
       CHECK(std::fabs(y[static_cast<size_t>(i * 16 + o)] - acc) < 1e-4);
     }
   }
+}
+
+TEST_CASE("Linear: panel-stored weights give bit-identical outputs, read in place where possible", "[layers]") {
+  using sealsum::kernels::Isa;
+  const int64_t in = 40, m = 6;
+  // Parts of 32 and 64 rows (whole panels), stored back to back as a converter writes them.
+  auto a = random_vec(static_cast<size_t>(32 * in), 31), b = random_vec(static_cast<size_t>(64 * in), 32);
+  auto x = random_vec(static_cast<size_t>(m * in), 33), bias = random_vec(64, 34);
+  const auto pa = sealsum::weights::to_panels(a, 32, in), pb = sealsum::weights::to_panels(b, 64, in);
+  AlignedStore store(pa.size() + pb.size());
+  std::copy(pa.begin(), pa.end(), store.data());
+  std::copy(pb.begin(), pb.end(), store.data() + pa.size());
+  // A ragged matrix (45 rows: the second panel half padding) for the single-matrix path.
+  auto c = random_vec(static_cast<size_t>(45 * in), 35);
+  const auto pc = sealsum::weights::to_panels(c, 45, in);
+  AlignedStore store_c(pc.size());
+  std::copy(pc.begin(), pc.end(), store_c.data());
+  // Parts not back to back (b first): still correct, through a packed copy.
+  AlignedStore swapped(pa.size() + pb.size());
+  std::copy(pb.begin(), pb.end(), swapped.data());
+  std::copy(pa.begin(), pa.end(), swapped.data() + pb.size());
+
+  const Isa before = sealsum::kernels::active_isa();
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!sealsum::kernels::isa_supported(isa)) continue;
+    sealsum::kernels::set_isa(isa);
+    INFO("isa " << sealsum::kernels::isa_name(isa));
+    auto run = [&](const Linear& l) {
+      std::vector<float> y(static_cast<size_t>(m * l.out_features()));
+      l.forward(x.data(), m, y.data(), nullptr);
+      return y;
+    };
+    const Linear::Part rows[] = {{a.data(), 32, nullptr}, {b.data(), 64, bias.data()}};
+    const Linear::Part panels[] = {{{store.data(), true}, 32, nullptr},
+                                   {{store.data() + pa.size(), true}, 64, bias.data()}};
+    const Linear want = Linear::fused(rows, in), got = Linear::fused(panels, in);
+    CHECK(!want.reads_in_place());
+    CHECK(got.reads_in_place());  // every ISA reads the 32-wide file layout
+    CHECK(run(got) == run(want));
+    const Linear::Part apart[] = {{{swapped.data() + pb.size(), true}, 32, nullptr},
+                                  {{swapped.data(), true}, 64, bias.data()}};
+    const Linear copied = Linear::fused(apart, in);
+    CHECK(!copied.reads_in_place());
+    CHECK(run(copied) == run(want));
+    const Linear ragged_rows(c.data(), 45, in, nullptr), ragged({store_c.data(), true}, 45, in, nullptr);
+    CHECK(ragged.reads_in_place());
+    CHECK(run(ragged) == run(ragged_rows));
+    // Embedding lookups read rows of either form.
+    std::vector<float> row(static_cast<size_t>(in));
+    for (int64_t j : {0, 31, 32, 44}) {
+      sealsum::layers::Weight(store_c.data(), true).row(j, in, row.data());
+      CHECK(std::equal(row.begin(), row.end(), c.begin() + j * in));
+    }
+  }
+  sealsum::kernels::set_isa(before);
 }
 
 TEST_CASE("FeedForward: plain ReLU and gated gelu_new match the formulas", "[layers]") {

@@ -2,31 +2,48 @@
 
 #include <cstring>
 
+#include "weights/panel_layout.h"
+
 namespace sealsum::layers {
 
-Linear::Linear(const float* w, int64_t out, int64_t in, const float* bias)
-    : w_(kernels::pack_matrix(w, out, in)), in_(in), out_(out) {
+void Weight::row(int64_t j, int64_t in, float* out) const {
+  if (panels) {
+    weights::panel_row(data, in, j, out);
+  } else {
+    std::memcpy(out, data + j * in, static_cast<size_t>(in) * sizeof(float));
+  }
+}
+
+Linear::Linear(Weight w, int64_t out, int64_t in, const float* bias)
+    : w_(w.panels ? kernels::view_panels(w.data, out, in) : kernels::pack_matrix(w.data, out, in)), in_(in), out_(out) {
   if (bias != nullptr) bias_.assign(bias, bias + out);
 }
 
 Linear Linear::fused(std::span<const Part> parts, int64_t in) {
   int64_t total = 0;
-  bool any_bias = false;
+  bool any_bias = false, contiguous = true;
+  const float* next = parts.empty() ? nullptr : parts[0].w.data;
   for (const Part& p : parts) {
     total += p.out;
     any_bias = any_bias || p.bias != nullptr;
+    contiguous = contiguous && p.w.panels && p.out % weights::kPanelWidth == 0 && p.w.data == next;
+    next = p.w.data + p.out * in;
   }
-  // The concatenated matrix exists only while packing.
-  std::vector<float> w(static_cast<size_t>(total * in));
   std::vector<float> b(any_bias ? static_cast<size_t>(total) : 0, 0.0f);
   int64_t row = 0;
   for (const Part& p : parts) {
-    std::memcpy(w.data() + row * in, p.w, static_cast<size_t>(p.out * in) * sizeof(float));
     if (p.bias != nullptr) std::memcpy(b.data() + row, p.bias, static_cast<size_t>(p.out) * sizeof(float));
     row += p.out;
   }
-  Linear l(w.data(), total, in, any_bias ? b.data() : nullptr);
-  return l;
+  if (contiguous && !parts.empty()) return Linear(Weight(parts[0].w.data, true), total, in, any_bias ? b.data() : nullptr);
+  // The concatenated row-major matrix exists only while packing.
+  std::vector<float> w(static_cast<size_t>(total * in));
+  row = 0;
+  for (const Part& p : parts) {
+    for (int64_t j = 0; j < p.out; ++j) p.w.row(j, in, w.data() + (row + j) * in);
+    row += p.out;
+  }
+  return Linear(w.data(), total, in, any_bias ? b.data() : nullptr);
 }
 
 void Linear::forward(const float* x, int64_t m, float* y, kernels::ThreadPool* pool) const {

@@ -1,7 +1,10 @@
-// Linear: y = x · Wᵀ + b with W packed once at load (PyTorch nn.Linear semantics and layout).
+// Linear: y = x · Wᵀ + b (PyTorch nn.Linear semantics and layout), W read in place from the model
+// file when it is stored in the panel layout (format version 2), else packed once at load.
 //
-// Ownership: a Linear owns its packed weights and a copy of its bias; the source tensors may be
-// freed after construction. Immutable after construction, so one Linear may serve many threads.
+// Ownership: a Linear owns a copy of its bias, and its packed weights unless they are a view of
+// panel-stored weights (Weight::panels), whose memory (the ModelFile) must outlive the Linear and
+// stay unchanged. Row-major sources may be freed after construction. Immutable after construction,
+// so one Linear may serve many threads.
 #pragma once
 
 #include <cstdint>
@@ -12,16 +15,31 @@
 
 namespace sealsum::layers {
 
+// A weight matrix W [out, in] as stored: row-major (PyTorch), or the 32-wide panel layout of
+// weights/panel_layout.h (64-byte aligned, read in place).
+struct Weight {
+  Weight() = default;
+  Weight(const float* row_major) : data(row_major) {}  // NOLINT: implicit, row-major is the common case
+  Weight(const float* d, bool panel_form) : data(d), panels(panel_form) {}
+  const float* data = nullptr;
+  bool panels = false;
+  // Row j of W (in floats) into out[0..in).
+  void row(int64_t j, int64_t in, float* out) const;
+};
+
 class Linear {
  public:
   Linear() = default;
-  // W is [out, in] row-major; bias (nullptr for none) is [out].
-  Linear(const float* w, int64_t out, int64_t in, const float* bias);
+  // W is [out, in]; bias (nullptr for none) is [out].
+  Linear(Weight w, int64_t out, int64_t in, const float* bias);
 
   // Several linears over the same input fused into one: the output columns are the parts' outputs
-  // side by side, in order (e.g. q|k|v). Each part is {W [out_i, in], bias or nullptr}.
+  // side by side, in order (e.g. q|k|v). Each part is {W [out_i, in], bias or nullptr}. When every
+  // part is panel-stored with out_i a multiple of 32 and the parts lie back to back in memory
+  // (the converter writes them so), the fused matrix is a view of them; otherwise it is packed
+  // from a concatenated copy.
   struct Part {
-    const float* w;
+    Weight w;
     int64_t out;
     const float* bias;
   };
@@ -29,6 +47,8 @@ class Linear {
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
+  // True when the weights are read in place from panel-stored memory (no packed copy held).
+  bool reads_in_place() const { return w_.is_view(); }
 
   // y[m, out] = x[m, in] · Wᵀ (+ bias). x and y contiguous, must not alias.
   void forward(const float* x, int64_t m, float* y, kernels::ThreadPool* pool) const;

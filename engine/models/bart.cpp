@@ -147,7 +147,7 @@ class BartModel final : public Seq2SeqModel {
   // out[d] = shared[id] · embed_scale + positions[position + 2]
   void embed_one(int32_t id, const float* positions, int64_t position, float* out) const {
     const int64_t d = cfg_.d_model;
-    std::memcpy(out, shared_ + static_cast<int64_t>(id) * d, static_cast<size_t>(d) * sizeof(float));
+    shared_.row(id, d, out);
     if (cfg_.embed_scale != 1.0f) ops::scale(out, cfg_.embed_scale, d);
     ops::add(out, positions + (position + kPositionOffset) * d, d);
   }
@@ -158,7 +158,7 @@ class BartModel final : public Seq2SeqModel {
   std::shared_ptr<const weights::ModelFile> file_;
   BartConfig cfg_;
   ModelInfo info_;
-  const float* shared_ = nullptr;                      // [vocab, d], in file_
+  layers::Weight shared_;                              // [vocab, d], in file_ (panels or row-major)
   const float* enc_pos_ = nullptr, *dec_pos_ = nullptr;  // [max_positions + 2, d], in file_
   layers::LayerNorm enc_ln_embed_, dec_ln_embed_;
   std::vector<EncoderLayer> enc_;
@@ -179,24 +179,25 @@ Status BartModel::build() {
   const BartConfig& c = cfg_;
   const int64_t d = c.d_model;
   auto get = [&](const std::string& name, std::vector<int64_t> shape) { return tensor_f32(f, name, shape); };
+  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return weight_f32(f, name, shape); };
   auto norm = [&](const std::string& p) -> Result<layers::LayerNorm> {
     SEALSUM_ASSIGN_OR_RETURN(const float* w, get(p + ".weight", {d}));
     SEALSUM_ASSIGN_OR_RETURN(const float* b, get(p + ".bias", {d}));
     return layers::LayerNorm(w, b, d, kLayerNormEps);
   };
   struct Proj {
-    const float* w;
+    layers::Weight w;
     const float* b;
   };
   auto proj = [&](const std::string& p) -> Result<Proj> {
-    SEALSUM_ASSIGN_OR_RETURN(const float* w, get(p + ".weight", {d, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight w, weight(p + ".weight", {d, d}));
     SEALSUM_ASSIGN_OR_RETURN(const float* b, get(p + ".bias", {d}));
     return Proj{w, b};
   };
   auto ffn = [&](const std::string& p, int64_t dff) -> Result<layers::FeedForward> {
-    SEALSUM_ASSIGN_OR_RETURN(const float* w1, get(p + "fc1.weight", {dff, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight w1, weight(p + "fc1.weight", {dff, d}));
     SEALSUM_ASSIGN_OR_RETURN(const float* b1, get(p + "fc1.bias", {dff}));
-    SEALSUM_ASSIGN_OR_RETURN(const float* w2, get(p + "fc2.weight", {d, dff}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight w2, weight(p + "fc2.weight", {d, dff}));
     SEALSUM_ASSIGN_OR_RETURN(const float* b2, get(p + "fc2.bias", {d}));
     return layers::FeedForward::plain(c.act, w1, b1, w2, b2, d, dff);
   };
@@ -212,7 +213,7 @@ Status BartModel::build() {
     return layers::Linear(o.w, d, d, o.b);
   };
 
-  SEALSUM_ASSIGN_OR_RETURN(shared_, get("model.shared.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(shared_, weight("model.shared.weight", {c.vocab, d}));
   SEALSUM_ASSIGN_OR_RETURN(enc_pos_, get("model.encoder.embed_positions.weight", {c.max_positions + kPositionOffset, d}));
   SEALSUM_ASSIGN_OR_RETURN(dec_pos_, get("model.decoder.embed_positions.weight", {c.max_positions + kPositionOffset, d}));
   SEALSUM_ASSIGN_OR_RETURN(enc_ln_embed_, norm("model.encoder.layernorm_embedding"));
@@ -245,7 +246,7 @@ Status BartModel::build() {
     SEALSUM_ASSIGN_OR_RETURN(l.ln_final, norm(p + "final_layer_norm"));
     dec_.push_back(std::move(l));
   }
-  SEALSUM_ASSIGN_OR_RETURN(const float* head, get("lm_head.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(layers::Weight head, weight("lm_head.weight", {c.vocab, d}));
   SEALSUM_ASSIGN_OR_RETURN(const float* flb, get("final_logits_bias", {1, c.vocab}));
   lm_head_ = layers::Linear(head, c.vocab, d, flb);
 

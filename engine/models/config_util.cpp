@@ -79,7 +79,16 @@ Result<std::string> config_string(const nlohmann::json& config, const std::strin
 Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
                                 const std::vector<int64_t>& shape) {
   SEALSUM_ASSIGN_OR_RETURN(const weights::TensorView* t, file.get(name, weights::DType::kF32, shape));
+  if (t->layout != weights::Layout::kRowMajor) {
+    return invalid_argument("tensor '" + name + "' is stored in the panel layout, where a row-major tensor is expected");
+  }
   return t->f32();
+}
+
+Result<layers::Weight> weight_f32(const weights::ModelFile& file, const std::string& name,
+                                  const std::vector<int64_t>& shape) {
+  SEALSUM_ASSIGN_OR_RETURN(const weights::TensorView* t, file.get(name, weights::DType::kF32, shape));
+  return layers::Weight(t->f32(), t->layout == weights::Layout::kPanels);
 }
 
 Status check_token_ids(std::span<const int32_t> ids, int64_t vocab, const char* what) {

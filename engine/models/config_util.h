@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "engine/layers/linear.h"
 #include "weights/model_file.h"
 
 namespace sealsum::models {
@@ -26,9 +27,14 @@ Result<bool> config_bool(const nlohmann::json& config, const std::string& field,
 Result<std::string> config_string(const nlohmann::json& config, const std::string& field,
                                   std::optional<std::string> fallback);
 
-// The float32 tensor `name` with exactly `shape` (aliases resolved), or the ModelFile's error.
+// The float32 tensor `name` with exactly `shape` (aliases resolved), stored row-major; or the
+// ModelFile's error (kInvalidArgument for a tensor stored in another layout).
 Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
                                 const std::vector<int64_t>& shape);
+// A float32 matrix [n, k] (a linear weight, or an embedding table) as stored: row-major or in the
+// panel layout. Errors as tensor_f32.
+Result<layers::Weight> weight_f32(const weights::ModelFile& file, const std::string& name,
+                                  const std::vector<int64_t>& shape);
 
 // Every id in [0, vocab); otherwise kInvalidArgument naming `what` ("input", "decoder"), the id
 // and its position.

@@ -7,12 +7,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/kernels/kernels.h"
 #include "engine/kernels/threadpool.h"
 #include "engine/models/seq2seq.h"
 #include "engine/models/t5.h"
@@ -48,6 +50,8 @@ struct FileOptions {
   std::string skip;         // leave this tensor out
   std::string wrong_shape;  // give this tensor one extra row
   bool with_tensors = true;
+  bool panels = false;      // linear weights in the panel layout, in the schema's storage order
+  std::string panel_tensor; // store this (rank-2) tensor in the panel layout too
 };
 
 std::shared_ptr<const sealsum::weights::ModelFile> make_file(const std::string& arch, const json& config,
@@ -58,6 +62,9 @@ std::shared_ptr<const sealsum::weights::ModelFile> make_file(const std::string& 
     REQUIRE(schema.ok());
     std::mt19937 g(7);
     std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+    // Values are drawn in state-dict order (so both layouts hold the same numbers), written in
+    // storage order.
+    std::map<std::string, std::vector<float>> values;
     for (const auto& t : schema->tensors) {
       if (t.name == o.skip) continue;
       std::vector<int64_t> shape = t.shape;
@@ -67,6 +74,18 @@ std::shared_ptr<const sealsum::weights::ModelFile> make_file(const std::string& 
       std::vector<float> v(static_cast<size_t>(n));
       const bool norm = t.name.find("norm") != std::string::npos && t.name.ends_with("weight");
       for (auto& x : v) x = norm ? 1.0f + u(g) : u(g);
+      values[t.name] = std::move(v);
+    }
+    for (size_t i : schema->storage_order()) {
+      const auto& t = schema->tensors[i];
+      if (t.name == o.skip) continue;
+      const std::vector<float>& v = values.at(t.name);
+      std::vector<int64_t> shape = t.shape;
+      if (t.name == o.wrong_shape) shape[0] += 1;
+      if ((o.panels && t.linear) || t.name == o.panel_tensor) {
+        w.add_linear_weight(t.name, shape[0], shape[1], v);
+        continue;
+      }
       std::vector<uint8_t> bytes(v.size() * sizeof(float));
       std::memcpy(bytes.data(), v.data(), bytes.size());
       w.add_tensor(t.name, sealsum::weights::DType::kF32, shape, std::move(bytes));
@@ -193,6 +212,48 @@ TEST_CASE("BART: forked and reordered rows equal fresh sessions", "[models][bart
   check_fork_and_reorder(**m, {0, 9, 13, 22, 40, 2});
 }
 
+TEST_CASE("panel-stored weights (format 2) give bit-identical encoder states and logits", "[models]") {
+  using sealsum::kernels::Isa;
+  const Isa before = sealsum::kernels::active_isa();
+  const std::vector<std::pair<std::string, json>> models = {
+      {"t5", tiny_t5_config(false)}, {"t5", tiny_t5_config(true)}, {"bart", tiny_bart_config()}};
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!sealsum::kernels::isa_supported(isa)) continue;
+    sealsum::kernels::set_isa(isa);  // the ISA at load decides how the matrices are packed or viewed
+    for (const auto& [arch, config] : models) {
+      INFO(arch << " " << config.dump() << " isa " << sealsum::kernels::isa_name(isa));
+      auto rows = sealsum::models::load_model(make_file(arch, config));
+      FileOptions o;
+      o.panels = true;
+      auto panels = sealsum::models::load_model(make_file(arch, config, o));
+      REQUIRE(rows.ok());
+      REQUIRE(panels.ok());
+      const std::vector<int32_t> input = {5, 9, 3, 17, 4, 1};
+      auto e1 = (*rows)->encode(input, nullptr);
+      auto e2 = (*panels)->encode(input, nullptr);
+      REQUIRE(e1.ok());
+      REQUIRE(e2.ok());
+      CHECK((*e1)->hidden == (*e2)->hidden);
+      auto s1 = (*rows)->start_session(*e1, nullptr, 4);
+      auto s2 = (*panels)->start_session(*e2, nullptr, 4);
+      REQUIRE(s1.ok());
+      REQUIRE(s2.ok());
+      const int64_t V = (*s1)->vocab_size();
+      std::vector<float> l1(static_cast<size_t>(3 * V)), l2(l1.size());
+      std::vector<int32_t> tok = {2};
+      for (auto* s : {&*s1, &*s2}) REQUIRE((*s)->step(tok, (s == &*s1 ? l1 : l2).data()).is_ok());
+      CHECK(std::memcmp(l1.data(), l2.data(), static_cast<size_t>(V) * sizeof(float)) == 0);
+      const std::vector<int32_t> fan = {0, 0, 0}, next = {7, 11, 13};
+      for (auto* s : {&*s1, &*s2}) {
+        REQUIRE((*s)->reorder(fan).is_ok());
+        REQUIRE((*s)->step(next, (s == &*s1 ? l1 : l2).data()).is_ok());
+      }
+      CHECK(l1 == l2);
+    }
+  }
+  sealsum::kernels::set_isa(before);
+}
+
 TEST_CASE("encode and sessions refuse bad inputs", "[models]") {
   auto m = sealsum::models::load_model(make_file("bart", tiny_bart_config()));
   REQUIRE(m.ok());
@@ -261,6 +322,14 @@ TEST_CASE("missing or wrongly shaped tensors are named", "[models]") {
   const std::string b = "model.decoder.layers.1.encoder_attn.k_proj.weight";
   check_refused("bart", tiny_bart_config(), Code::kNotFound, b, {.skip = b});
   check_refused("bart", tiny_bart_config(), Code::kNotFound, "final_logits_bias", {.skip = "final_logits_bias"});
+}
+
+TEST_CASE("a tensor read row-major but stored in the panel layout is refused, named", "[models]") {
+  const std::string t = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+  check_refused("t5", tiny_t5_config(false), Code::kInvalidArgument, t, {.panel_tensor = t});
+  check_refused("t5", tiny_t5_config(false), Code::kInvalidArgument, "panel layout", {.panel_tensor = t});
+  const std::string b = "model.decoder.embed_positions.weight";
+  check_refused("bart", tiny_bart_config(), Code::kInvalidArgument, b, {.panels = true, .panel_tensor = b});
 }
 
 TEST_CASE("unknown architectures are refused", "[models]") {

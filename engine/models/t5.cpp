@@ -178,15 +178,14 @@ class T5Model final : public Seq2SeqModel {
   Status build();
   void embed(std::span<const int32_t> ids, float* out) const {
     for (size_t i = 0; i < ids.size(); ++i) {
-      std::memcpy(out + static_cast<int64_t>(i) * cfg_.d_model, shared_ + static_cast<int64_t>(ids[i]) * cfg_.d_model,
-                  static_cast<size_t>(cfg_.d_model) * sizeof(float));
+      shared_.row(ids[i], cfg_.d_model, out + static_cast<int64_t>(i) * cfg_.d_model);
     }
   }
 
   std::shared_ptr<const weights::ModelFile> file_;
   T5Config cfg_;
   ModelInfo info_;
-  const float* shared_ = nullptr;           // [vocab, d_model], in file_
+  layers::Weight shared_;                   // [vocab, d_model], in file_ (panels or row-major)
   std::vector<float> enc_rel_, dec_rel_;    // [buckets, heads]
   std::vector<EncoderBlock> enc_;
   std::vector<DecoderBlock> dec_;
@@ -207,8 +206,9 @@ Status T5Model::build() {
   const T5Config& c = cfg_;
   const int64_t d = c.d_model, inner = c.inner();
   auto get = [&](const std::string& name, std::vector<int64_t> shape) { return tensor_f32(f, name, shape); };
+  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return weight_f32(f, name, shape); };
 
-  SEALSUM_ASSIGN_OR_RETURN(shared_, get("shared.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(shared_, weight("shared.weight", {c.vocab, d}));
   SEALSUM_ASSIGN_OR_RETURN(const float* er, get("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
                                                 {c.buckets, c.heads}));
   enc_rel_.assign(er, er + c.buckets * c.heads);
@@ -217,13 +217,13 @@ Status T5Model::build() {
   dec_rel_.assign(dr, dr + c.buckets * c.heads);
 
   auto ffn = [&](const std::string& p) -> Result<layers::FeedForward> {
-    SEALSUM_ASSIGN_OR_RETURN(const float* wo, get(p + "wo.weight", {d, c.d_ff}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight wo, weight(p + "wo.weight", {d, c.d_ff}));
     if (c.gated) {
-      SEALSUM_ASSIGN_OR_RETURN(const float* wi0, get(p + "wi_0.weight", {c.d_ff, d}));
-      SEALSUM_ASSIGN_OR_RETURN(const float* wi1, get(p + "wi_1.weight", {c.d_ff, d}));
+      SEALSUM_ASSIGN_OR_RETURN(layers::Weight wi0, weight(p + "wi_0.weight", {c.d_ff, d}));
+      SEALSUM_ASSIGN_OR_RETURN(layers::Weight wi1, weight(p + "wi_1.weight", {c.d_ff, d}));
       return layers::FeedForward::gated(c.act, wi0, wi1, wo, d, c.d_ff);
     }
-    SEALSUM_ASSIGN_OR_RETURN(const float* wi, get(p + "wi.weight", {c.d_ff, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight wi, weight(p + "wi.weight", {c.d_ff, d}));
     return layers::FeedForward::plain(c.act, wi, nullptr, wo, nullptr, d, c.d_ff);
   };
   auto norm = [&](const std::string& name) -> Result<layers::RmsNorm> {
@@ -232,14 +232,14 @@ Status T5Model::build() {
   };
   // q|k|v fused into one [3·inner, d] matrix: the normed input is read once.
   auto qkv = [&](const std::string& p) -> Result<layers::Linear> {
-    SEALSUM_ASSIGN_OR_RETURN(const float* q, get(p + "q.weight", {inner, d}));
-    SEALSUM_ASSIGN_OR_RETURN(const float* k, get(p + "k.weight", {inner, d}));
-    SEALSUM_ASSIGN_OR_RETURN(const float* v, get(p + "v.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight q, weight(p + "q.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight k, weight(p + "k.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight v, weight(p + "v.weight", {inner, d}));
     const layers::Linear::Part parts[] = {{q, inner, nullptr}, {k, inner, nullptr}, {v, inner, nullptr}};
     return layers::Linear::fused(parts, d);
   };
   auto out_proj = [&](const std::string& p) -> Result<layers::Linear> {
-    SEALSUM_ASSIGN_OR_RETURN(const float* o, get(p + "o.weight", {d, inner}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight o, weight(p + "o.weight", {d, inner}));
     return layers::Linear(o, d, inner, nullptr);
   };
 
@@ -261,9 +261,9 @@ Status T5Model::build() {
     SEALSUM_ASSIGN_OR_RETURN(blk.o, out_proj(b + "layer.0.SelfAttention."));
     SEALSUM_ASSIGN_OR_RETURN(blk.ln_cross, norm(b + "layer.1.layer_norm.weight"));
     const std::string x = b + "layer.1.EncDecAttention.";
-    SEALSUM_ASSIGN_OR_RETURN(const float* cq, get(x + "q.weight", {inner, d}));
-    SEALSUM_ASSIGN_OR_RETURN(const float* ck, get(x + "k.weight", {inner, d}));
-    SEALSUM_ASSIGN_OR_RETURN(const float* cv, get(x + "v.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight cq, weight(x + "q.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight ck, weight(x + "k.weight", {inner, d}));
+    SEALSUM_ASSIGN_OR_RETURN(layers::Weight cv, weight(x + "v.weight", {inner, d}));
     blk.cross_q = layers::Linear(cq, inner, d, nullptr);
     const layers::Linear::Part kv[] = {{ck, inner, nullptr}, {cv, inner, nullptr}};
     blk.cross_kv = layers::Linear::fused(kv, d);
@@ -275,7 +275,7 @@ Status T5Model::build() {
   SEALSUM_ASSIGN_OR_RETURN(enc_final_, norm("encoder.final_layer_norm.weight"));
   SEALSUM_ASSIGN_OR_RETURN(dec_final_, norm("decoder.final_layer_norm.weight"));
   // Tied: the model file aliases lm_head.weight to shared.weight (and must, or the file is wrong).
-  SEALSUM_ASSIGN_OR_RETURN(const float* head, get("lm_head.weight", {c.vocab, d}));
+  SEALSUM_ASSIGN_OR_RETURN(layers::Weight head, weight("lm_head.weight", {c.vocab, d}));
   lm_head_ = layers::Linear(head, c.vocab, d, nullptr);
 
   info_.architecture = "t5";

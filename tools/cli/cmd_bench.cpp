@@ -6,6 +6,13 @@
 // Prints JSON: load time, encoder ms, decoder ms per generated token, tokens/s, total ms (wall),
 // total_cpu_ms (CPU time of all threads: robust on a busy machine), peak RSS.
 // With --runs R the fastest run (by total time) is reported, after the first R-1 warm the caches.
+// Also reported: "dtype" (of the model's linear weights) and, measured in the same process after the
+// runs (so they do not count in peak_rss_mib), this machine's limits on one thread: "limits":
+// {"fma_gflops" (the packed f32 GEMM kernel on an L2-resident compute-bound shape),
+// "read_gbps" (streaming reads of a 512 MiB buffer, past any L3)}, and the floors they imply:
+// decoder step >= linear weight bytes read per step / read_gbps (greedy: one row), encoder >=
+// 2 x encoder linear weights x input tokens / fma_gflops; "ratio_to_limits" divides the measured
+// times by those floors (attention, softmax and the search are not in the floors).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -13,12 +20,15 @@
 #include <iostream>
 #include <string>
 #include <vector>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
 #include "engine/kernels/kernels.h"
 #include "tools/cli/command.h"
+#include "weights/model_file.h"
+#include "weights/schema.h"
 
 namespace {
 
@@ -33,6 +43,72 @@ double cpu_ms() {
   getrusage(RUSAGE_SELF, &ru);
   return (static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+}
+
+// Streaming read bandwidth of one thread in GB/s: the best of 3 passes over 512 MiB (beyond L3).
+double read_gbps() {
+  std::vector<uint64_t> buf(size_t{512} << 17, 1);  // 512 MiB
+  double best = 0;
+  uint64_t sink = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto t0 = std::chrono::steady_clock::now();
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = 0; i + 4 <= buf.size(); i += 4) {
+      a += buf[i];
+      b ^= buf[i + 1];
+      c += buf[i + 2];
+      d ^= buf[i + 3];
+    }
+    sink += a + b + c + d;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, static_cast<double>(buf.size() * sizeof(uint64_t)) / s / 1e9);
+  }
+  if (sink == 42) std::cerr << "";  // keeps the reads
+  return best;
+}
+
+// f32 GEMM throughput of the active kernel on one thread in GFLOP/s: y[192, 512] = x[192, 256] ·
+// W[512, 256]ᵀ (everything in L2), best of 3 timed batches.
+double fma_gflops() {
+  const int64_t m = 192, n = 512, k = 256;
+  std::vector<float> w(static_cast<size_t>(n * k), 0.5f), x(static_cast<size_t>(m * k), 0.25f), y(static_cast<size_t>(m * n));
+  const sealsum::kernels::PackedMatrix pm = sealsum::kernels::pack_matrix(w.data(), n, k);
+  double best = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    const int reps = 40;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) sealsum::kernels::linear(x.data(), m, pm, nullptr, y.data(), nullptr);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * m * n * k * reps / s / 1e9);
+  }
+  return best;
+}
+
+// Linear weights of the model file by part, in bytes (encoder; decoder incl. the output projection),
+// the encoder's parameter count, and the dtype they are stored in.
+struct WeightBytes {
+  double encoder = 0, decoder = 0;
+  double encoder_params = 0;
+  std::string dtype = "f32";
+};
+
+WeightBytes linear_weight_bytes(const sealsum::weights::ModelFile& f) {
+  WeightBytes wb;
+  auto schema = sealsum::weights::expected_schema(f.architecture(), f.config());
+  if (!schema.ok()) return wb;
+  const sealsum::weights::TensorView* head = f.find("lm_head.weight");
+  for (const auto& e : schema->tensors) {
+    const sealsum::weights::TensorView* t = f.find(e.name);
+    if (!e.linear || t == nullptr) continue;
+    wb.dtype = sealsum::weights::dtype_name(t->dtype);
+    const double bytes = static_cast<double>(t->numel()) * static_cast<double>(sealsum::weights::dtype_size(t->dtype));
+    if (e.name.rfind("encoder.", 0) == 0 || e.name.rfind("model.encoder.", 0) == 0) {
+      wb.encoder += bytes;
+      wb.encoder_params += static_cast<double>(t->numel());
+    }
+    if (e.name.rfind("decoder.", 0) == 0 || e.name.rfind("model.decoder.", 0) == 0 || t == head) wb.decoder += bytes;
+  }
+  return wb;
 }
 
 double peak_rss_mib() {
@@ -114,6 +190,21 @@ int run_bench(const std::vector<std::string>& argv) {
               {"total_ms", best.total_ms},
               {"total_cpu_ms", best_cpu_ms},
               {"peak_rss_mib", peak_rss_mib()}};
+  // After peak_rss_mib: the bandwidth probe's buffer must not count as the model's memory.
+  const WeightBytes wb = linear_weight_bytes(e.model_file());
+  out["dtype"] = wb.dtype;
+  out["model_file_mib"] = static_cast<double>(e.model_file().bytes().size()) / (1024.0 * 1024.0);
+  const double gbps = read_gbps(), gflops = fma_gflops();
+  const double step_floor_ms = wb.decoder / (gbps * 1e9) * 1e3;
+  const double enc_floor_ms = 2.0 * wb.encoder_params * static_cast<double>(best.input_tokens) / (gflops * 1e9) * 1e3;
+  out["limits"] = {{"read_gbps", gbps},
+                   {"fma_gflops", gflops},
+                   {"decoder_step_floor_ms", step_floor_ms},
+                   {"encoder_floor_ms", enc_floor_ms}};
+  out["ratio_to_limits"] = {
+      {"decoder_ms_per_token", step_floor_ms > 0 ? per_token / step_floor_ms : 0},
+      {"encoder_ms", enc_floor_ms > 0 ? best.encode_ms / enc_floor_ms : 0},
+      {"total_ms", step_floor_ms > 0 ? best.total_ms / (enc_floor_ms + step_floor_ms * static_cast<double>(best.generated_tokens)) : 0}};
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -93,9 +93,18 @@ Result<weights::ModelWriter> build_from_state_dict(const nlohmann::json& config,
   SEALSUM_RETURN_IF_ERROR(weights::check_tensors(schema, present).with_context("checkpoint"));
 
   weights::ModelWriter w(arch, config, generation_config.is_null() ? nlohmann::json::object() : generation_config);
-  for (const auto& e : schema.tensors) {
+  for (size_t i : schema.storage_order()) {
+    const weights::ExpectedTensor& e = schema.tensors[i];
     SourceTensor* t = by_name.at(e.name);
-    w.add_tensor(e.name, weights::DType::kF32, e.shape, std::move(t->f32));
+    if (e.linear) {
+      // Stored in the kernels' panel layout (read in place at load).
+      std::vector<float> values(t->f32.size() / sizeof(float));
+      std::memcpy(values.data(), t->f32.data(), values.size() * sizeof(float));
+      t->f32 = {};
+      w.add_linear_weight(e.name, e.shape[0], e.shape[1], values);
+    } else {
+      w.add_tensor(e.name, weights::DType::kF32, e.shape, std::move(t->f32));
+    }
   }
   for (const auto& [alias, target] : schema.aliases) w.add_alias(alias, target);
   SEALSUM_RETURN_IF_ERROR(weights::embed_tokenizer(w, tokenizer));

@@ -6,11 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "common/fixtures.h"
 #include "tools/convert/convert_testing.h"
 #include "tools/convert/hf_convert.h"
 #include "tools/convert/torch_checkpoint.h"
+#include "weights/panel_layout.h"
 #include "weights/schema.h"
 #include "weights/tokenizer_blob.h"
 
@@ -34,6 +36,12 @@ float at(const weights::ModelFile& m, const std::string& name, size_t i) {
   REQUIRE(t != nullptr);
   REQUIRE(t->dtype == weights::DType::kF32);
   REQUIRE(i < size_t(t->numel()));
+  if (t->layout == weights::Layout::kPanels) {  // linear weights are stored in the kernels' layout
+    const int64_t k = t->shape[1];
+    std::vector<float> row(static_cast<size_t>(k));
+    weights::panel_row(t->f32(), k, int64_t(i) / k, row.data());
+    return row[i % size_t(k)];
+  }
   return t->f32()[i];
 }
 

@@ -126,14 +126,22 @@ Result<weights::ModelWriter> build_synthetic(const nlohmann::json& manifest, con
   }
 
   weights::ModelWriter w(arch, *cfg, nlohmann::json::object());
-  for (size_t k = 0; k < tensors.size(); ++k) {
-    const ManifestTensor& t = tensors[k];
-    std::vector<uint8_t> bytes(size_t(t.numel) * sizeof(float));
+  std::map<std::string, size_t> by_name;
+  for (size_t k = 0; k < tensors.size(); ++k) by_name[tensors[k].name] = k;
+  size_t written = 0;
+  for (size_t i : schema.storage_order()) {  // check_tensors above: the manifest has exactly these
+    const weights::ExpectedTensor& e = schema.tensors[i];
+    const ManifestTensor& t = tensors[by_name.at(e.name)];
     std::vector<float> values(size_t(t.numel));
     synth_fill(t.name, t.center, t.scale, values);
-    std::memcpy(bytes.data(), values.data(), bytes.size());  // little-endian hosts only (x86-64, arm64)
-    w.add_tensor(t.name, weights::DType::kF32, t.shape, std::move(bytes));
-    if (progress) progress(k + 1, tensors.size());
+    if (e.linear) {
+      w.add_linear_weight(t.name, t.shape[0], t.shape[1], values);  // the kernels' panel layout
+    } else {
+      std::vector<uint8_t> bytes(size_t(t.numel) * sizeof(float));
+      std::memcpy(bytes.data(), values.data(), bytes.size());  // little-endian hosts only (x86-64, arm64)
+      w.add_tensor(t.name, weights::DType::kF32, t.shape, std::move(bytes));
+    }
+    if (progress) progress(++written, tensors.size());
   }
   for (const auto& [alias, target] : tied) w.add_alias(alias, target);
   SEALSUM_RETURN_IF_ERROR(weights::embed_tokenizer(w, tokenizer));

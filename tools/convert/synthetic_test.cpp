@@ -8,6 +8,7 @@
 #include "common/fixtures.h"
 #include "tools/convert/synthetic.h"
 #include "weights/model_file.h"
+#include "weights/panel_layout.h"
 #include "weights/tokenizer_blob.h"
 
 using namespace sealsum;
@@ -119,10 +120,16 @@ TEST_CASE("synthetic builder makes a loadable model of real geometry") {
   CHECK(m->find("lm_head.weight") != m->find("shared.weight"));  // flan-t5 is untied
   auto lm = m->get("lm_head.weight", weights::DType::kF32, {32128, 512});
   REQUIRE(lm.ok());
+  // Linear weights are stored in the kernels' panel layout; norms and embeddings row-major.
+  CHECK((*lm)->layout == weights::Layout::kPanels);
+  CHECK(m->find("shared.weight")->layout == weights::Layout::kRowMajor);  // untied: an embedding only
+  CHECK(m->find("encoder.final_layer_norm.weight")->layout == weights::Layout::kRowMajor);
+  std::vector<float> row0(512);
+  weights::panel_row((*lm)->f32(), 512, 0, row0.data());
   const nlohmann::json check = fixture_json("golden/synth-flan-t5-small/check.json");
   for (const auto& c : check["tensors"]) {
     if (c["name"] != "lm_head.weight") continue;
-    for (int j = 0; j < 4; ++j) CHECK(double((*lm)->f32()[j]) == c["first4"][j].get<double>());
+    for (int j = 0; j < 4; ++j) CHECK(double(row0[size_t(j)]) == c["first4"][j].get<double>());
   }
   auto src = weights::tokenizer_source(*m);
   REQUIRE(src.ok());
