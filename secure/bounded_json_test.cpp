@@ -2,29 +2,13 @@
 #include "secure/bounded_json.h"
 
 #include <catch2/catch.hpp>
+
+#include "common/proc_status.h"
 #include <fstream>
 #include <string>
 
 using namespace sealsum;
 using namespace sealsum::secure;
-
-namespace {
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  long v = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> v;
-      return v;
-    }
-    in.ignore(1 << 12, '\n');
-  }
-  return -1;
-}
-
-}  // namespace
 
 TEST_CASE("parse_bounded_json accepts input within every limit", "[bounded_json]") {
   JsonLimits l;

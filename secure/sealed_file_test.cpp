@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/proc_status.h"
 #include "secure/sealed.h"
 #include "secure/sealed_testutil.h"
 
@@ -27,16 +28,7 @@ SealingKey make_key(uint8_t fill, const std::string& kid = "file-kid") {
   return std::move(k).value();
 }
 
-// A field of /proc/self/status in KiB (VmRSS, VmHWM).
-long status_kib(const std::string& field) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  FAIL("no " << field << " in /proc/self/status");
-  return -1;
-}
+long status_kib(const std::string& field) { return sealsum::proc_status_kib(field); }
 
 // Resets the peak-RSS watermark (VmHWM) to the current RSS (Linux >= 4.0).
 void reset_peak_rss() {

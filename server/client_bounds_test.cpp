@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+
+#include "common/proc_status.h"
 #include <fstream>
 #include <string>
 #include <thread>
@@ -11,24 +13,6 @@
 
 using namespace sealsum;
 using namespace sealsum::server;
-
-namespace {
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  long v = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> v;
-      return v;
-    }
-    in.ignore(1 << 12, '\n');
-  }
-  return -1;
-}
-
-}  // namespace
 
 TEST_CASE("verify_server stops reading an attestation answer over 256 KiB", "[client]") {
   httplib::Server hostile;

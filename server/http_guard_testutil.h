@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/proc_status.h"
+
 namespace sealsum::server::testutil {
 
 // Connects to 127.0.0.1:port from `source` (-1 on failure).
@@ -39,20 +41,7 @@ inline int connect_from(const char* source, int port) {
   return fd;
 }
 
-// Resident set size of this process in KiB.
-inline long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> value;
-      return value;
-    }
-    in.ignore(1 << 12, '\n');
-  }
-  return -1;
-}
+using sealsum::rss_kib;
 
 // `slow` connections each sending one header line every `period` (reconnecting when the server
 // closes them), and one connection streaming header lines as fast as it can (reconnecting too).
