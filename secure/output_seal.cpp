@@ -56,6 +56,14 @@ Result<SecretBuffer> pad_to_bucket(std::span<const uint8_t> plaintext) {
   return padded;
 }
 
+// j[name] when j is an object and the member is a string, else "" (never throws on hostile types,
+// unlike json::value()).
+std::string str_member(const json& j, const char* name) {
+  if (!j.is_object()) return std::string();
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 Result<std::vector<uint8_t>> b64_member(const json& j, const char* name, size_t min, size_t max) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_string()) return invalid_argument(std::string("sealed output: \"") + name + "\" missing");
@@ -68,7 +76,7 @@ Result<std::vector<uint8_t>> b64_member(const json& j, const char* name, size_t 
 }
 
 Result<std::array<uint8_t, kX25519Size>> x25519_public_from_jwk(const json& jwk) {
-  if (!jwk.is_object() || jwk.value("kty", "") != "OKP" || jwk.value("crv", "") != "X25519") {
+  if (!jwk.is_object() || str_member(jwk, "kty") != "OKP" || str_member(jwk, "crv") != "X25519") {
     return invalid_argument("output key: expected {\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":...}");
   }
   SEALSUM_ASSIGN_OR_RETURN(auto x, b64_member(jwk, "x", kX25519Size, kX25519Size));
@@ -172,7 +180,7 @@ Result<OutputPolicy> parse_output_policy(const json& j) {
   }
   auto key = j.find("key");
   if (key == j.end() || !key->is_object()) return invalid_argument("output policy: \"key\" must be a JWK object");
-  const std::string kty = key->value("kty", "");
+  const std::string kty = str_member(*key, "kty");
   if (kty == "OKP") {
     SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(*key));
     SEALSUM_ASSIGN_OR_RETURN(Pkey unused, x25519_from_public(pub));
@@ -195,7 +203,7 @@ Result<json> seal_output(const OutputPolicy& policy, std::span<const uint8_t> pl
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer bucketed, pad_to_bucket(plaintext));
   plaintext = bucketed.span();
   json out = {{"consumer", policy.consumer}, {"context", std::string(context)}};
-  if (policy.recipient_jwk.value("kty", "") == "OKP") {
+  if (str_member(policy.recipient_jwk, "kty") == "OKP") {
     SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(policy.recipient_jwk));
     SEALSUM_ASSIGN_OR_RETURN(Pkey peer, x25519_from_public(pub));
     Pkey eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
@@ -247,7 +255,7 @@ Result<OutputKey> OutputKey::from_private_jwk(const json& jwk) {
   wipe(d.data(), d.size());
   if (!impl->x25519) return invalid_argument("output key: \"d\" is not a valid X25519 private key");
   OutputKey k(std::move(impl));
-  if (k.public_jwk().value("x", "") != kr::base64url_encode(pub)) {
+  if (str_member(k.public_jwk(), "x") != kr::base64url_encode(pub)) {
     return invalid_argument("output key: \"x\" does not match \"d\"");
   }
   return k;
@@ -297,7 +305,7 @@ Result<SecretBuffer> OutputKey::private_jwk_text() const {
 
 Result<SecretBuffer> OutputKey::open(const json& sealed, std::string_view expected_context) const {
   if (!sealed.is_object()) return invalid_argument("sealed output must be a JSON object");
-  const std::string alg = sealed.value("alg", "");
+  const std::string alg = str_member(sealed, "alg");
   const json context = sealed.value("context", json());
   if (!context.is_string() || context.get_ref<const std::string&>() != expected_context) {
     return unauthenticated("sealed output: context does not match the expected one");

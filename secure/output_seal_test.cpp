@@ -227,3 +227,23 @@ TEST_CASE("output_seal: ciphertexts are padded to a size bucket; the padding is 
   CHECK(seal_output(p, std::vector<uint8_t>(kMaxSealedOutputBytes, 'x'), "ctx").status().code() ==
         Code::kResourceExhausted);
 }
+
+TEST_CASE("output_seal: members of the wrong JSON type are refused, never thrown (fuzz finding)", "[output_seal]") {
+  auto key = OutputKey::generate_x25519();
+  REQUIRE(key.ok());
+  // output_seal_fuzz found this: "alg" an object made json::value() throw and abort the process.
+  const json crash = json::parse(R"({"mode":"sealed","consumer":"audiwor","alg":{"kty":"OKP","crv":"X25519","~x":"AAAA"}})");
+  CHECK_NOTHROW(parse_output_policy(crash));
+  CHECK_FALSE(key->open(crash, "document:x").ok());
+  CHECK_FALSE(OutputKey::from_private_jwk(crash).ok());
+  for (const char* text : {R"({"alg":1,"context":"document:x"})", R"({"alg":[],"context":[]})",
+                           R"({"mode":"sealed","consumer":"c","key":{"kty":{},"crv":[],"x":1}})",
+                           R"({"kty":["OKP"],"crv":"X25519","x":"AAAA","d":"AAAA"})"}) {
+    INFO(text);
+    const json j = json::parse(text);
+    CHECK_NOTHROW(parse_output_policy(j));
+    CHECK_NOTHROW(key->open(j, "document:x"));
+    CHECK_NOTHROW(OutputKey::from_private_jwk(j));
+    CHECK_FALSE(key->open(j, "document:x").ok());
+  }
+}

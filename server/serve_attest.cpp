@@ -118,7 +118,9 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
 
   // The runtime data the report binds: its nonce, model and TLS key.
   json rd = json::parse(*runtime, nullptr, false);
-  if (rd.is_discarded() || !rd.is_object() || rd.value("purpose", "") != kAttestationPurpose) {
+  const auto purpose = rd.is_object() ? rd.find("purpose") : rd.end();
+  if (rd.is_discarded() || !rd.is_object() || purpose == rd.end() || !purpose->is_string() ||
+      purpose->get_ref<const std::string&>() != kAttestationPurpose) {
     return refuse("runtime_data_format", "runtime data is not a sealsum-serve attestation object");
   }
   const json nonce = rd.value("nonce", json());

@@ -91,7 +91,9 @@ Result<ReleasedKey> BrokerClient::release(const std::string& key_id) {
       rj["alg"] != kWrapAlg) {
     return data_loss(service + " sent a malformed release answer");
   }
-  if (rj.value("key_id", std::string()) != key_id) return data_loss(service + " answered for another key id");
+  if (auto kid = rj.find("key_id"); kid == rj.end() || !kid->is_string() || kid->get_ref<const std::string&>() != key_id) {
+    return data_loss(service + " answered for another key id");
+  }
   ReleasedKey out;
   if (auto p = rj.find("output_policy"); p != rj.end()) {
     if (!p->is_string() || p->get_ref<const std::string&>().empty() ||

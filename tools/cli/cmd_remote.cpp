@@ -35,6 +35,12 @@ namespace {
 using json = nlohmann::json;
 constexpr size_t kMaxInputBytes = 16u << 20;
 
+// j[name] when it is a string, else `fallback` (the server is not trusted to send the right types).
+std::string text_member(const json& j, const char* name, const char* fallback) {
+  auto it = j.is_object() ? j.find(name) : j.end();
+  return j.is_object() && it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
 // Opens `sealed` with the consumer key file and prints the plaintext.
 int open_and_print(const std::string& command, const std::string& key_file, const json& sealed,
                    const std::string& context) {
@@ -88,7 +94,7 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
   const json& answer = r->answer;
   if (r->http_status != 200) {
     return fail("summarize", unavailable("the server answered HTTP " + std::to_string(r->http_status) + ": " +
-                                         answer.value("message", std::string("(no message)"))));
+                                         text_member(answer, "message", "(no message)")));
   }
   if (args.has("json")) {
     json out = answer;
@@ -106,7 +112,7 @@ int run_remote_summarize(const std::vector<std::string>& argv) {
     return open_and_print("summarize", *key, sealed, "document:" + *args.get("document"));
   }
   std::cerr << "sealsum summarize: the data owner's policy sealed this summary to consumer \""
-            << sealed.value("consumer", std::string("?")) << "\"; open it with --consumer-key or "
+            << text_member(sealed, "consumer", "?") << "\"; open it with --consumer-key or "
             << "`sealsum open-summary --key FILE --document ID`\n";
   std::cout << sealed.dump() << std::endl;
   return 0;
