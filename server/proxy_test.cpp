@@ -39,9 +39,9 @@ class RunningProxy {
   std::thread thread_;
 };
 
-ProxyOptions pins_for(int server_port, std::array<uint8_t, 48> measurement) {
+ProxyOptions pins_for(const std::string& server_url, std::array<uint8_t, 48> measurement) {
   ProxyOptions o;
-  o.upstream.server_url = "https://127.0.0.1:" + std::to_string(server_port);
+  o.upstream.server_url = server_url;
   o.upstream.policy.measurements = {measurement};
   o.upstream.allow_simulated = true;
   return o;
@@ -55,12 +55,8 @@ const std::string kRequest = json{{"text", "The proxy forwards this only to an a
 }  // namespace
 
 TEST_CASE("proxy: forwards to the server when the pins hold", "[proxy]") {
-  auto tls = secure::TlsIdentity::create();
-  REQUIRE(tls.ok());
-  ServeOptions so;
-  so.allow_plaintext_input = true;
-  TestServer srv(so, nullptr, &*tls);
-  RunningProxy proxy(pins_for(srv.port(), test_measurement()));
+  TlsTestServer srv;
+  RunningProxy proxy(pins_for(srv.url(), test_measurement()));
   httplib::Client c("127.0.0.1", proxy.port());
   auto r = c.Post("/v1/summarize", kRequest, "application/json");
   REQUIRE(r);
@@ -77,12 +73,8 @@ TEST_CASE("proxy: forwards to the server when the pins hold", "[proxy]") {
 }
 
 TEST_CASE("proxy: refuses and forwards nothing when a pin is wrong", "[proxy]") {
-  auto tls = secure::TlsIdentity::create();
-  REQUIRE(tls.ok());
-  ServeOptions so;
-  so.allow_plaintext_input = true;
-  TestServer srv(so, nullptr, &*tls);
-  RunningProxy proxy(pins_for(srv.port(), std::array<uint8_t, 48>{}));
+  TlsTestServer srv;
+  RunningProxy proxy(pins_for(srv.url(), std::array<uint8_t, 48>{}));
   httplib::Client c("127.0.0.1", proxy.port());
   auto r = c.Post("/v1/summarize", kRequest, "application/json");
   REQUIRE(r);
@@ -94,7 +86,7 @@ TEST_CASE("proxy: refuses and forwards nothing when a pin is wrong", "[proxy]") 
 }
 
 TEST_CASE("proxy: listens on loopback only and needs pins", "[proxy]") {
-  ProxyOptions o = pins_for(1, test_measurement());
+  ProxyOptions o = pins_for("https://127.0.0.1:1", test_measurement());
   o.host = "0.0.0.0";
   CHECK(Proxy::create(o).status().code() == Code::kInvalidArgument);
   ProxyOptions none;

@@ -105,15 +105,8 @@ class RoundRobin {
 
 TEST_CASE("replicas: 100 pinned requests through a round-robin balancer over two replicas all succeed",
           "[serve][client][replicas]") {
-  auto key_a = secure::TlsIdentity::create();
-  auto key_b = secure::TlsIdentity::create();
-  REQUIRE(key_a.ok());
-  REQUIRE(key_b.ok());
-  ServeOptions so;
-  so.allow_plaintext_input = true;
-  so.workers = 1;
-  TestServer a(so, nullptr, &*key_a);
-  TestServer b(so, nullptr, &*key_b);
+  TlsTestServer a;  // each replica has its own TLS key
+  TlsTestServer b;
   RoundRobin lb({a.port(), b.port()});
 
   RemoteOptions ro;

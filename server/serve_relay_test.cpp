@@ -153,10 +153,7 @@ TEST_CASE("client: model pins are checked against the model the server's runtime
   o.dev = true;
   o.allow_plaintext_input = true;
   TestServer srv(o);
-  auto digest = secure::attest::hex_decode(tiny_engine().model_file().sha256_hex());
-  REQUIRE(digest.ok());
-  std::array<uint8_t, 32> model{};
-  std::copy(digest->begin(), digest->end(), model.begin());
+  const std::array<uint8_t, 32> model = tiny_engine().model_file().sha256();
 
   RemoteOptions good = pinned("http://127.0.0.1:" + std::to_string(srv.port()));
   good.policy.models = {model};

@@ -17,7 +17,7 @@
 
 #include "common/fixtures.h"
 #include "engine/engine.h"
-#include "secure/attest/azure_inputs.h"
+#include "secure/attest/model_binding.h"
 #include "secure/keyrelease/client.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/sealed.h"
@@ -79,11 +79,8 @@ inline std::unique_ptr<Attester> simulated_attester(std::optional<secure::Digest
   so.measurement = test_measurement();
   auto src = secure::keyrelease::SimulatedEvidenceSource::create(so);
   if (!src.ok()) throw std::runtime_error("simulated TEE: " + src.status().to_string());
-  auto digest = secure::attest::hex_decode(tiny_engine().model_file().sha256_hex());
-  if (!digest.ok() || digest->size() != 32) throw std::runtime_error("tiny model digest");
   secure::attest::ModelDigests model;
-  model.sha256.emplace();
-  std::copy(digest->begin(), digest->end(), model.sha256->begin());
+  model.sha256 = tiny_engine().model_file().sha256();
   return std::make_unique<Attester>(std::move(src).value(), tls_spki, true, model);
 }
 
@@ -123,6 +120,30 @@ class TestServer {
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::string> logs_;
+};
+
+// An in-process HTTPS server with a TLS key of its own (bound into its simulated evidence) that
+// accepts plaintext {"text"} input.
+class TlsTestServer {
+ public:
+  TlsTestServer() : tls_(new_identity()), server_(options(), nullptr, &tls_) {}
+  int port() const { return server_.port(); }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port()); }
+  Server& server() { return server_.server(); }
+
+ private:
+  static secure::TlsIdentity new_identity() {
+    auto t = secure::TlsIdentity::create();
+    if (!t.ok()) throw std::runtime_error("TLS identity: " + t.status().to_string());
+    return std::move(t).value();
+  }
+  static ServeOptions options() {
+    ServeOptions o;
+    o.allow_plaintext_input = true;
+    return o;
+  }
+  secure::TlsIdentity tls_;  // before server_: the server keeps a pointer to it
+  TestServer server_;
 };
 
 }  // namespace sealsum::server::testutil

@@ -187,8 +187,7 @@ Status ModelFile::parse(const std::string& what) {
   if (!secure::ct_equal(want, {p + data_end, kTrailerSize})) {
     return corrupt("checksum mismatch: the file is corrupt or truncated");
   }
-  const secure::Digest256 file_digest = whole.finish();
-  sha256_hex_ = secure::to_hex(file_digest);
+  sha256_ = whole.finish();
 
   header_ = nlohmann::json::parse(p + kPreambleSize, p + header_end, nullptr, /*allow_exceptions=*/false);
   if (header_.is_discarded() || !header_.is_object()) return corrupt("the header is not a JSON object");

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "secure/digest.h"
 #include "secure/secret_buffer.h"
 
 namespace sealsum::weights {
@@ -78,7 +79,10 @@ class ModelFile {
   // Raw bytes of an embedded blob (dtype u8 tensor), e.g. the tokenizer files.
   Result<std::span<const uint8_t>> blob(const std::string& name) const;
   // Hex SHA-256 of the whole file as stored (identifies the model in logs/metrics).
-  const std::string& sha256_hex() const { return sha256_hex_; }
+  // SHA-256 of the whole file (trailer included): what `sha256sum` prints and what attestation
+  // binds as the model digest (secure/attest/model_binding.h).
+  const secure::Digest256& sha256() const { return sha256_; }
+  std::string sha256_hex() const { return secure::to_hex(sha256_); }
   // alias -> target (tied weights), as in the header.
   const std::map<std::string, std::string>& aliases() const { return aliases_; }
   // The whole verified file (e.g. to re-seal it); wiped with the ModelFile.
@@ -92,7 +96,7 @@ class ModelFile {
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t> index_;  // name or alias -> tensors_ index
   std::map<std::string, std::string> aliases_;
-  std::string sha256_hex_;
+  secure::Digest256 sha256_{};
 };
 
 // Writes model files. Tensors are copied in as they are added (so sources may be freed).

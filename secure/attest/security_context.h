@@ -28,7 +28,4 @@ struct SecurityContext {
 
 Result<SecurityContext> read_security_context(const std::filesystem::path& dir);
 
-// Decodes one base64 file of the context (whitespace skipped). kNotFound / kDataLoss name the file.
-Result<std::vector<uint8_t>> read_base64_file(const std::filesystem::path& path);
-
 }  // namespace sealsum::secure::attest

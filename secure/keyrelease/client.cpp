@@ -25,14 +25,13 @@ Result<attest::SnpEvidence> SimulatedEvidenceSource::collect(const std::array<ui
   return e;
 }
 
-Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
+Result<attest::SnpEvidence> HardwareEvidenceSource::load_certificates() const {
   attest::SnpEvidence e;
   if (options_.security_context_dir) {
     SEALSUM_ASSIGN_OR_RETURN(attest::SecurityContext ctx, attest::read_security_context(*options_.security_context_dir));
     e.signing_cert.assign(ctx.host_amd_cert.vcek_pem.begin(), ctx.host_amd_cert.vcek_pem.end());
     e.chain_pem = ctx.host_amd_cert.chain_pem;
     e.uvm_endorsement = std::move(ctx.uvm_endorsement);
-    SEALSUM_ASSIGN_OR_RETURN(e.report, attest::get_report_hardware(report_data, options_.vmpl));
     return e;
   }
   if (options_.host_amd_cert_json) {
@@ -51,6 +50,15 @@ Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uin
     SEALSUM_ASSIGN_OR_RETURN(std::string cose, read_file_bounded(*options_.uvm_endorsement, 256 * 1024));
     e.uvm_endorsement = std::vector<uint8_t>(cose.begin(), cose.end());
   }
+  return e;
+}
+
+Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
+  if (!certificates_) {
+    SEALSUM_ASSIGN_OR_RETURN(attest::SnpEvidence loaded, load_certificates());
+    certificates_ = std::move(loaded);
+  }
+  attest::SnpEvidence e = *certificates_;
   SEALSUM_ASSIGN_OR_RETURN(e.report, attest::get_report_hardware(report_data, options_.vmpl));
   return e;
 }

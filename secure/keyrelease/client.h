@@ -88,10 +88,14 @@ struct HardwareEvidenceOptions {
 class HardwareEvidenceSource : public EvidenceSource {
  public:
   explicit HardwareEvidenceSource(HardwareEvidenceOptions o) : options_(std::move(o)) {}
+  // The certificates and endorsement are read once (first call) and reused; each call asks the
+  // hardware for a fresh report.
   Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) override;
 
  private:
+  Result<attest::SnpEvidence> load_certificates() const;
   HardwareEvidenceOptions options_;
+  std::optional<attest::SnpEvidence> certificates_;
 };
 
 // A released key and the output policy the data owner stored with it (protocol.h: compact JSON,

@@ -90,14 +90,6 @@ struct LoadedModel {
   at::ModelDigests digests;  // what this server names in every runtime data (model binding)
 };
 
-Result<sealsum::secure::Digest256> digest_from_hex(const std::string& hex) {
-  auto bytes = at::hex_decode(hex);
-  if (!bytes.ok() || bytes->size() != 32) return sealsum::internal_error("the model file's digest is not 64 hex digits");
-  sealsum::secure::Digest256 d{};
-  std::copy(bytes->begin(), bytes->end(), d.begin());
-  return d;
-}
-
 // Loads the model and computes its digests from the very bytes loaded. For a sealed model, the
 // model key's release names the sealed file's digest (hashed first); the digest of the bytes then
 // decrypted must be the same, or the file changed in between and nothing is loaded.
@@ -125,7 +117,7 @@ Result<LoadedModel> load_engine(const sealsum::cli::Args& args, const kr::KeyRel
     SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
     SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::from_model_file(std::move(file), eo));
   }
-  SEALSUM_ASSIGN_OR_RETURN(out.digests.sha256, digest_from_hex(out.engine->model_file().sha256_hex()));
+  out.digests.sha256 = out.engine->model_file().sha256();
   return out;
 }
 
