@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the sealsum image offline, from an already built binary, reproducibly:
-#   deploy/build-image.sh [--binary PATH] [--out DIR] [--tool auto|buildah|python]
+#   deploy/build-image.sh [--binary PATH] [--out DIR] [--tool auto|buildah|python] [--program NAME]
 # Writes DIR/rootfs/ (deploy/make-rootfs.sh), DIR/sealsum.oci.tar (an OCI image archive) and
 # DIR/digest (the manifest digest, "sha256:<hex>"), and prints the digest on stdout.
 #
@@ -10,28 +10,33 @@
 # --tool python: deploy/oci_image.py writes the OCI layout by hand (deterministic tar, sha256 blobs).
 # --tool auto (default): buildah when `buildah from scratch` works here (it needs root or user
 #   namespaces), else python.
-# Defaults: --binary build/tools/cli/sealsum, --out build/image. Exit 1 with a message on failure.
+# The image holds one program, /usr/local/bin/NAME, its entrypoint: --program sealsum-serve (the
+# default: the TEE image, whose binary the measurement covers) or sealsum-kbs (the broker's image).
+# Defaults: --binary build/tools/cli/NAME, --out build/image. Exit 1 with a message on failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="$root/build/tools/cli/sealsum"; out="$root/build/image"; tool=auto
+bin=""; out="$root/build/image"; tool=auto; program=sealsum-serve
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) bin="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --tool) tool="$2"; shift 2 ;;
-    *) echo "usage: build-image.sh [--binary PATH] [--out DIR] [--tool auto|buildah|python]" >&2; exit 2 ;;
+    --program) program="$2"; shift 2 ;;
+    *) echo "usage: build-image.sh [--binary PATH] [--out DIR] [--tool auto|buildah|python] [--program NAME]" >&2; exit 2 ;;
   esac
 done
+case "$program" in sealsum-serve|sealsum-kbs) ;; *) echo "build-image: --program must be sealsum-serve or sealsum-kbs" >&2; exit 2 ;; esac
+[ -n "$bin" ] || bin="$root/build/tools/cli/$program"
 die() { echo "build-image: $*" >&2; exit 1; }
 # The image settings, shared by both tools (and equal to deploy/Dockerfile's final stage).
 user=65532:65532
 env_cert=SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
-entrypoint='["/usr/local/bin/sealsum"]'
+entrypoint="[\"/usr/local/bin/$program\"]"
 cmd='["--help"]'
 
 rm -rf "$out"; mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-"$root/deploy/make-rootfs.sh" "$bin" "$out/rootfs"
+SEALSUM_IMAGE_PROGRAM="$program" "$root/deploy/make-rootfs.sh" "$bin" "$out/rootfs"
 
 buildah_works() {
   command -v buildah >/dev/null || return 1

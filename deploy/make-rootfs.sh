@@ -2,7 +2,8 @@
 # Assembles the root filesystem of the sealsum image from a built binary:
 #   deploy/make-rootfs.sh BINARY OUTDIR [CA_BUNDLE]
 # OUTDIR (created, must not exist) receives exactly:
-#   usr/local/bin/sealsum                 the binary
+#   usr/local/bin/PROGRAM                 the binary; PROGRAM is $SEALSUM_IMAGE_PROGRAM, default
+#                                         sealsum-serve (the TEE image; sealsum-kbs for the broker's)
 #   <each path ldd names>                 the shared libraries it needs, and the dynamic loader
 #   etc/ssl/certs/ca-certificates.crt     the CA bundle (default: the build host's Debian bundle)
 #   etc/passwd, etc/group                 one non-root user, sealsum (uid/gid 65532), no login shell
@@ -17,13 +18,15 @@ bin="${1:?usage: make-rootfs.sh BINARY OUTDIR [CA_BUNDLE]}"
 out="${2:?usage: make-rootfs.sh BINARY OUTDIR [CA_BUNDLE]}"
 ca="${3:-/etc/ssl/certs/ca-certificates.crt}"
 uid=65532
+program="${SEALSUM_IMAGE_PROGRAM:-sealsum-serve}"
+case "$program" in sealsum-serve|sealsum-kbs) ;; *) echo "make-rootfs: SEALSUM_IMAGE_PROGRAM must be sealsum-serve or sealsum-kbs" >&2; exit 1 ;; esac
 die() { echo "make-rootfs: $*" >&2; exit 1; }
-[ -x "$bin" ] || die "binary '$bin' is missing or not executable; build the sealsum target first"
+[ -x "$bin" ] || die "binary '$bin' is missing or not executable; build the sealsum-serve target first"
 [ -f "$ca" ] || die "CA bundle '$ca' is missing; install Debian's ca-certificates"
 [ ! -e "$out" ] || die "'$out' already exists; give a new directory"
 
 mkdir -p "$out/usr/local/bin" "$out/etc/ssl/certs" "$out/tmp"
-install -m 0755 "$bin" "$out/usr/local/bin/sealsum"
+install -m 0755 "$bin" "$out/usr/local/bin/$program"
 
 # Shared libraries: every "=> /path" of ldd, plus the loader line (an absolute path, no arrow).
 # A "not found" line means the binary cannot run in the image: refuse.

@@ -11,6 +11,7 @@
 #include "secure/output_seal.h"
 #include "secure/sealed_testutil.h"
 #include "secure/tls_identity.h"
+#include "secure/tls_internal.h"
 
 using namespace sealsum;
 using namespace sealsum::secure;
@@ -142,7 +143,7 @@ TEST_CASE("tls_identity: fresh P-256 key and self-signed certificate with a stab
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   CHECK(a->spki_sha256() != b->spki_sha256());
-  auto again = certificate_spki_sha256(a->certificate());
+  auto again = certificate_spki_sha256(TlsIdentityAccess::certificate(*a));
   REQUIRE(again.ok());
   CHECK(*again == a->spki_sha256());
   CHECK(a->certificate_pem().rfind("-----BEGIN CERTIFICATE-----", 0) == 0);

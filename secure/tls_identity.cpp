@@ -1,6 +1,8 @@
 // TLS identity: in-process key pair and self-signed certificate (see tls_identity.h).
 #include "secure/tls_identity.h"
 
+#include "secure/tls_internal.h"
+
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -24,8 +26,8 @@ struct TlsIdentity::Impl {
 TlsIdentity::TlsIdentity(TlsIdentity&&) noexcept = default;
 TlsIdentity& TlsIdentity::operator=(TlsIdentity&&) noexcept = default;
 TlsIdentity::~TlsIdentity() = default;
-X509* TlsIdentity::certificate() const { return impl_->cert; }
-EVP_PKEY* TlsIdentity::private_key() const { return impl_->key; }
+X509* TlsIdentityAccess::certificate(const TlsIdentity& id) { return id.impl_->cert; }
+EVP_PKEY* TlsIdentityAccess::private_key(const TlsIdentity& id) { return id.impl_->key; }
 
 Result<Digest256> certificate_spki_sha256(X509* cert) {
   if (cert == nullptr) return invalid_argument("no certificate");

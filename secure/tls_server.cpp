@@ -1,6 +1,8 @@
 // TLS server connections with deadlines (see tls_server.h).
 #include "secure/tls_server.h"
 
+#include "secure/tls_internal.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -40,8 +42,8 @@ Result<std::unique_ptr<TlsServerContext>> TlsServerContext::create(const TlsIden
   if (impl->ctx == nullptr) return internal_error("cannot create a TLS context (SSL_CTX_new)");
   SSL_CTX* c = impl->ctx;
   const bool ok = SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) == 1 &&
-                  SSL_CTX_use_certificate(c, identity.certificate()) == 1 &&
-                  SSL_CTX_use_PrivateKey(c, identity.private_key()) == 1 && SSL_CTX_check_private_key(c) == 1;
+                  SSL_CTX_use_certificate(c, TlsIdentityAccess::certificate(identity)) == 1 &&
+                  SSL_CTX_use_PrivateKey(c, TlsIdentityAccess::private_key(identity)) == 1 && SSL_CTX_check_private_key(c) == 1;
   ERR_clear_error();
   if (!ok) return internal_error("OpenSSL refused the TLS certificate or key");
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);

@@ -2,36 +2,17 @@
 #include "server/client.h"
 
 #include <httplib.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <memory>
 
 #include "secure/aead.h"
 #include "secure/keyrelease/encoding.h"
-#include "secure/tls_identity.h"
+#include "secure/tls_pin.h"
 
 namespace sealsum::server {
 namespace {
 
 using json = nlohmann::json;
-
-// Per-SSL_CTX pin state, reached from the verify callback through SSL_CTX app data.
-struct PinState {
-  std::optional<secure::Digest256> pin;       // when set, the leaf key must hash to it
-  std::optional<secure::Digest256> observed;  // the leaf key seen in the last handshake
-};
-
-int verify_callback(int /*preverify_ok*/, X509_STORE_CTX* store) {
-  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;  // only the leaf's key matters
-  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* state = ssl ? static_cast<PinState*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl))) : nullptr;
-  if (state == nullptr) return 0;
-  auto d = secure::certificate_spki_sha256(X509_STORE_CTX_get_current_cert(store));
-  if (!d.ok()) return 0;
-  state->observed = *d;
-  return state->pin ? (*d == *state->pin ? 1 : 0) : 1;
-}
 
 struct Target {
   bool tls = false;
@@ -68,16 +49,14 @@ Result<Target> parse_target(const std::string& url) {
   return t;
 }
 
-// One keep-alive client for one target; for https, every handshake goes through verify_callback.
+// One keep-alive client for one target; for https, every handshake goes through the key pin.
 class Connection {
  public:
   Connection(const Target& t, int timeout_s) {
     if (t.tls) {
       auto c = std::make_unique<httplib::SSLClient>(t.host, t.port);
       c->enable_server_certificate_verification(false);  // trust comes from the attested key, not a CA
-      SSL_CTX* ctx = c->ssl_context();
-      SSL_CTX_set_app_data(ctx, &state_);
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_callback);
+      pin_.attach(c->ssl_context());
       client_ = std::move(c);
     } else {
       client_ = std::make_unique<httplib::ClientImpl>(t.host, t.port);
@@ -88,8 +67,8 @@ class Connection {
     client_->set_write_timeout(timeout_s, 0);
   }
   // From now on every handshake must present a key hashing to `pin`.
-  void pin(const secure::Digest256& pin) { state_.pin = pin; }
-  const std::optional<secure::Digest256>& observed() const { return state_.observed; }
+  void pin(const secure::Digest256& pin) { pin_.pin(pin); }
+  const std::optional<secure::Digest256>& observed() const { return pin_.observed(); }
 
   struct Reply {
     int status = 0;
@@ -125,7 +104,7 @@ class Connection {
   }
 
  private:
-  PinState state_;
+  secure::TlsKeyPin pin_;  // must outlive the SSL client (declared before client_ so it is destroyed after)
   std::unique_ptr<httplib::ClientImpl> client_;
 };
 

@@ -29,7 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "server/serve_attest.h"
+#include "server/serve_verify.h"
 
 namespace sealsum::server {
 

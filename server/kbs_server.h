@@ -16,7 +16,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 
 namespace sealsum::server {
 

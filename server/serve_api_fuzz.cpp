@@ -8,7 +8,7 @@
 
 #include "server/document_sources.h"
 #include "server/serve_api.h"
-#include "server/serve_attest.h"
+#include "server/serve_verify.h"
 #include "server/serve_documents.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -11,18 +11,10 @@
 //      "simulated": bool, "measurement": "<96 hex>", "host_data": "<64 hex>", "model": {...}}
 // (the last three are conveniences for display; clients trust only what the evidence binds).
 //
-// Client side (verify_attestation_answer): parses the answer (bounded), runs the attest verifier
-// with the relying party's policy plus require_runtime_data, which checks the report's signature
-// and AMD chain (or the simulated self-signature, only with allow_simulated), MEASUREMENT, HOST_DATA
-// (which must be pinned for Azure evidence), VMPL, TCB, debug, MIGRATE_MA, the model pins against
-// the runtime data's "model", and that REPORT_DATA binds the runtime data; then checks the runtime
-// data's nonce equals the one sent and its TLS key against the connection (tls_key_binding: over
-// TLS the keys must be equal; without TLS only simulated evidence naming no TLS key passes, so a
-// relay that downgrades to http:// or forges runtime data naming its own key is refused). Every
-// check lands in the verdict's list.
+// Client side: server/serve_verify.h (verify_attestation_answer), kept out of the TEE binary.
 //
 // Thread safety: Attester::attest may be called concurrently (one evidence request at a time
-// inside); verify_attestation_answer is reentrant.
+// inside).
 #pragma once
 
 #include <array>
@@ -70,26 +62,6 @@ class Attester {
   bool simulated_;
   secure::attest::ModelDigests model_;
 };
-
-struct AttestationVerdict {
-  bool accepted = false;
-  bool simulated = false;
-  std::string measurement;                       // hex, when the report parsed
-  std::string host_data;                         // hex, when the report parsed
-  std::optional<secure::attest::ModelDigests> model;  // what the runtime data names
-  std::optional<secure::Digest256> tls_spki;     // what the runtime data binds (null in dev mode)
-  std::vector<secure::attest::Check> checks;     // verifier checks + nonce_binding + tls_key_binding
-  nlohmann::json to_json() const;
-};
-
-struct VerifyExpectations {
-  std::string nonce;
-  secure::attest::Policy policy;  // the relying party's pins; "measurements" must not be empty
-  bool allow_simulated = false;
-  // The SPKI hash of the TLS connection the answer came over; nullopt for plain HTTP.
-  std::optional<secure::Digest256> observed_tls_spki;
-};
-AttestationVerdict verify_attestation_answer(std::string_view body, const VerifyExpectations& expect);
 
 // "HEX[,HEX...]" of 96-hex-digit measurements. kInvalidArgument naming the bad entry.
 Result<std::vector<std::array<uint8_t, 48>>> parse_measurement_list(std::string_view list);

@@ -6,7 +6,7 @@
 // Output policy: who may read a summary is decided by the data owner, in one of two places the
 // operator cannot change without the document key:
 //   - stored with the document key at the broker (the release policy's "output" member,
-//     secure/keyrelease/store.h), released bound to the wrapped key (protocol.h); or
+//     secure/broker/store.h), released bound to the wrapped key (protocol.h); or
 //   - inside the sealed, authenticated plaintext, as an envelope (below).
 // When both are present they must agree (else kPermissionDenied: the document is not served);
 // with neither, the summary goes in plaintext to the caller.

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs sealsum's build and test dependencies (Debian packages only) and builds it.
-# Usage: tools/setup.sh [build-dir]     (default: build)
+# Usage: tools/setup.sh [build-dir [target...]]     (default: build, every target)
+#   With targets (tools/demo.sh: sealsum), only those are built, and the test-only Node packages are
+#   not installed; without, everything is built, the whole test suite included (tools/test.sh).
 # Env: SEALSUM_WERROR=ON makes warnings errors (CI); SEALSUM_SKIP_APT=1 skips apt-get.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
+targets=("${@:2}")
 packages=(
   build-essential cmake pkg-config          # toolchain
   libeigen3-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev catch2   # the five dependencies
@@ -27,8 +30,12 @@ if [ "${SEALSUM_SKIP_APT:-0}" != 1 ]; then
   fi
 fi
 # tests/deploy's validators (ajv, ajv-draft-04, ajv-formats, yaml), pinned by its package-lock.json.
-if [ ! -d "$root/tests/deploy/node_modules" ]; then
+if [ ${#targets[@]} -eq 0 ] && [ ! -d "$root/tests/deploy/node_modules" ]; then
   (cd "$root/tests/deploy" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEALSUM_WERROR="${SEALSUM_WERROR:-OFF}" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+if [ ${#targets[@]} -gt 0 ]; then
+  cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
+else
+  cmake --build "$build" -j"$(nproc)"
+fi

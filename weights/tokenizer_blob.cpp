@@ -1,35 +1,14 @@
-// Tokenizer files as u8 blobs in a model file (see tokenizer_blob.h).
+// Tokenizer files as u8 blobs in a model file, the reader side (see tokenizer_blob.h).
 #include "weights/tokenizer_blob.h"
 
 namespace sealsum::weights {
-namespace {
 
-constexpr size_t kMaxTokenizerFiles = 8;
-
-bool plain_file_name(const std::string& n) {
+bool plain_tokenizer_file_name(const std::string& n) {
   if (n.empty() || n.size() > 128 || n == "." || n == "..") return false;
   for (char c : n) {
     if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\') return false;
   }
   return true;
-}
-
-}  // namespace
-
-Status embed_tokenizer(ModelWriter& w, const tok::TokenizerSource& src) {
-  if (src.kind.empty() || src.files.empty() || src.files.size() > kMaxTokenizerFiles) {
-    return invalid_argument("tokenizer source must have a kind and 1..8 files");
-  }
-  nlohmann::json files = nlohmann::json::array();
-  for (const auto& [name, bytes] : src.files) {
-    if (!plain_file_name(name)) return invalid_argument("tokenizer file name '" + name + "' is not a plain name");
-    const std::string tensor = "tokenizer/" + name;
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-    w.add_tensor(tensor, DType::kU8, {int64_t(bytes.size())}, std::span<const uint8_t>(p, bytes.size()));
-    files.push_back({{"name", name}, {"tensor", tensor}});
-  }
-  w.set_tokenizer({{"kind", src.kind}, {"files", std::move(files)}});
-  return w.validate();
 }
 
 Result<tok::TokenizerSource> tokenizer_source(const ModelFile& m) {
@@ -50,7 +29,7 @@ Result<tok::TokenizerSource> tokenizer_source(const ModelFile& m) {
       return bad("a file entry lacks 'name' or 'tensor'");
     }
     const std::string name = f["name"].get<std::string>();
-    if (!plain_file_name(name)) return bad("file name is not a plain name");
+    if (!plain_tokenizer_file_name(name)) return bad("file name is not a plain name");
     auto b = m.blob(f["tensor"].get<std::string>());
     if (!b.ok()) return data_loss("model file tokenizer entry: " + b.status().message());
     src.files.emplace_back(name, std::string(reinterpret_cast<const char*>(b->data()), b->size()));

@@ -233,4 +233,12 @@ std::string report_to_json(const SnpReport& r, Product product, int indent) {
   return j.dump(indent);
 }
 
+// Defined here, beside the report it fills, so the TEE side links it without the verifier.
+std::array<uint8_t, 64> report_data_for_runtime_data(std::span<const uint8_t> runtime_data) {
+  std::array<uint8_t, 64> out{};
+  Digest256 h = sha256(runtime_data);
+  std::copy(h.begin(), h.end(), out.begin());
+  return out;
+}
+
 }  // namespace sealsum::secure::attest

@@ -119,4 +119,8 @@ Result<std::vector<uint8_t>> decode_report_input(std::span<const uint8_t> file_b
 // `product`). Used by `sealsum attestation report` and in verification results.
 std::string report_to_json(const SnpReport& r, Product product, int indent = 2);
 
+// REPORT_DATA the producer puts in a report for `runtime_data`: SHA-256(runtime_data) then 32 zero
+// bytes (what Azure MAA expects).
+std::array<uint8_t, 64> report_data_for_runtime_data(std::span<const uint8_t> runtime_data);
+
 }  // namespace sealsum::secure::attest

@@ -224,11 +224,4 @@ std::string VerificationResult::to_json(int indent) const {
   return j.dump(indent);
 }
 
-std::array<uint8_t, 64> report_data_for_runtime_data(std::span<const uint8_t> runtime_data) {
-  std::array<uint8_t, 64> out{};
-  Digest256 h = sha256(runtime_data);
-  std::copy(h.begin(), h.end(), out.begin());
-  return out;
-}
-
 }  // namespace sealsum::secure::attest

@@ -118,8 +118,4 @@ struct VerificationResult {
 VerificationResult verify_evidence(const SnpEvidence& evidence, const Policy& policy,
                                    const VerifyOptions& options = {});
 
-// REPORT_DATA the producer puts in a report for `runtime_data`: SHA-256(runtime_data) then 32 zero
-// bytes (what Azure MAA expects).
-std::array<uint8_t, 64> report_data_for_runtime_data(std::span<const uint8_t> runtime_data);
-
 }  // namespace sealsum::secure::attest

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/aead.h"
-#include "secure/attest/simulated.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/keyrelease/protocol.h"
 
@@ -136,7 +135,8 @@ Result<ReleasedKey> AzureSkrClient::release(const std::string& key_id) {
   std::string runtime_data = make_runtime_data(pub, "");
   SEALSUM_ASSIGN_OR_RETURN(attest::SnpEvidence ev,
                            evidence_.collect(attest::report_data_for_runtime_data(as_bytes(runtime_data))));
-  if (ev.signing_cert.empty() && attest::is_simulated_evidence(ev.report)) {
+  // Hardware evidence always carries its VCEK; only the simulated TEE (development builds) has none.
+  if (ev.signing_cert.empty()) {
     return invalid_argument("the simulated TEE has no VCEK certificate chain; Azure Attestation needs real SEV-SNP "
                             "evidence (use the sealsum key broker for local runs)");
   }

@@ -1,4 +1,4 @@
-// BrokerClient and the evidence sources (see client.h).
+// BrokerClient and the hardware evidence source (see client.h).
 #include "secure/keyrelease/client.h"
 
 #include <nlohmann/json.hpp>
@@ -12,18 +12,6 @@
 #include "secure/keyrelease/rsa.h"
 
 namespace sealsum::secure::keyrelease {
-
-Result<std::unique_ptr<SimulatedEvidenceSource>> SimulatedEvidenceSource::create(
-    const attest::SimulatedOptions& options) {
-  SEALSUM_ASSIGN_OR_RETURN(attest::SimulatedTee tee, attest::SimulatedTee::create(options));
-  return std::unique_ptr<SimulatedEvidenceSource>(new SimulatedEvidenceSource(std::move(tee)));
-}
-
-Result<attest::SnpEvidence> SimulatedEvidenceSource::collect(const std::array<uint8_t, 64>& report_data) {
-  attest::SnpEvidence e;
-  SEALSUM_ASSIGN_OR_RETURN(e.report, tee_.make_evidence(report_data));
-  return e;
-}
 
 Result<attest::SnpEvidence> HardwareEvidenceSource::load_certificates() const {
   attest::SnpEvidence e;

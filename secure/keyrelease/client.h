@@ -32,7 +32,6 @@
 
 #include "common/status.h"
 #include "secure/attest/model_binding.h"
-#include "secure/attest/simulated.h"
 #include "secure/attest/verifier.h"
 #include "secure/secret_buffer.h"
 
@@ -60,17 +59,8 @@ class EvidenceSource {
   virtual Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) = 0;
 };
 
-// The simulated TEE (NOT attestation; prints the simulated-TEE warning).
-class SimulatedEvidenceSource : public EvidenceSource {
- public:
-  static Result<std::unique_ptr<SimulatedEvidenceSource>> create(const attest::SimulatedOptions& options = {});
-  Result<attest::SnpEvidence> collect(const std::array<uint8_t, 64>& report_data) override;
-  const std::array<uint8_t, 48>& measurement() const { return tee_.measurement(); }
-
- private:
-  explicit SimulatedEvidenceSource(attest::SimulatedTee tee) : tee_(std::move(tee)) {}
-  attest::SimulatedTee tee_;
-};
+// The simulated TEE's source (SimulatedEvidenceSource) is in simulated_source.h: it is linked only
+// into development builds, never into the release sealsum-serve.
 
 // Real SEV-SNP: the report from /dev/sev-guest (or the legacy /dev/sev), certificates from files.
 struct HardwareEvidenceOptions {

@@ -4,12 +4,7 @@
 namespace sealsum::secure::keyrelease {
 
 Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseConfig& config) {
-  if (config.insecure_simulated_tee) {
-    attest::SimulatedOptions o;
-    o.measurement = config.simulated_measurement;
-    SEALSUM_ASSIGN_OR_RETURN(std::unique_ptr<SimulatedEvidenceSource> s, SimulatedEvidenceSource::create(o));
-    return std::unique_ptr<EvidenceSource>(std::move(s));
-  }
+  if (config.insecure_simulated_tee) return make_simulated_evidence_source(config.simulated_measurement);
   return std::unique_ptr<EvidenceSource>(new HardwareEvidenceSource(config.hardware));
 }
 

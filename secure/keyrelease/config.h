@@ -35,6 +35,10 @@ struct KeyReleaseConfig {
 };
 
 Result<std::unique_ptr<EvidenceSource>> make_evidence_source(const KeyReleaseConfig& config);
+// The simulated TEE's source (development builds: simulated_source.cpp), or kUnimplemented in
+// a binary built without it (no_simulated_source.cpp). Each binary links exactly one definition.
+Result<std::unique_ptr<EvidenceSource>> make_simulated_evidence_source(
+    const std::optional<std::array<uint8_t, 48>>& measurement);
 Result<ReleasedKey> obtain_key(const KeyReleaseConfig& config, HttpTransport& transport);
 
 }  // namespace sealsum::secure::keyrelease

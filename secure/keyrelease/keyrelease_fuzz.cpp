@@ -8,7 +8,7 @@
 #include "secure/keyrelease/azure.h"
 #include "secure/keyrelease/jws.h"
 #include "secure/keyrelease/protocol.h"
-#include "secure/keyrelease/store.h"
+#include "secure/broker/store.h"
 
 using namespace sealsum::secure::keyrelease;
 

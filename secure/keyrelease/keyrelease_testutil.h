@@ -11,8 +11,9 @@
 #include <string>
 
 #include "secure/digest.h"
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 #include "secure/keyrelease/client.h"
+#include "secure/keyrelease/simulated_source.h"
 #include "secure/keyrelease/encoding.h"
 #include "secure/keyrelease/protocol.h"
 #include "secure/keyrelease/rsa.h"

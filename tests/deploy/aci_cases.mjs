@@ -77,6 +77,8 @@ export function aciCases({schemaDir, readJson, expect, expectRejected}) {
     ["a concat() expression in the command", (t) => {
       cgOf(t).containers[0].properties.command[3] = "[concat('/models/', parameters('sealedModelPath'))]"; }, singleProblems],
     ["--dev in the command", (t) => { cgOf(t).containers[0].properties.command.push("--dev"); }, singleProblems],
+    ["the full sealsum CLI as the command", (t) => {
+      cgOf(t).containers[0].properties.command[0] = "/usr/local/bin/sealsum"; }, singleProblems],
     ["a debug-mode ccePolicy", (t, p) => {
       p.parameters.ccePolicy.value = Buffer.from("package policy\nallow_dump_stacks := true\n").toString("base64"); },
      singleProblems],

@@ -8,6 +8,8 @@ const PARAM_REF = /^\[parameters\('([A-Za-z0-9_]+)'\)\]$/;
 // Values that must never sit on a measured command line: SAS query strings, bearer tokens, keys.
 const SECRETISH = /(\bsig=|[?&]sv=|[?&]se=|bearer\s|token=|accountkey=|password=|-----begin)/i;
 
+export const IMAGE_PROGRAMS = ["/usr/local/bin/sealsum-serve", "/usr/local/bin/sealsum-kbs"];
+
 function imageProblems(where, image) {
   const p = [];
   if (typeof image !== "string") return [`${where}: image is not a string`];
@@ -93,6 +95,9 @@ export function confidentialGroupProblems(where, template, params, props) {
       }
     });
     p.push(...commandProblems(`${cw}.command`, (cp.command || []).map(val)));
+    if (val((cp.command || [])[0]) !== "/usr/local/bin/sealsum-serve") {
+      p.push(`${cw}.command[0] is not /usr/local/bin/sealsum-serve (the TEE image holds that binary only)`);
+    }
     for (const e of cp.environmentVariables || []) {
       if ("value" in e && (/(sas|token|key|secret|password)/i.test(e.name) || SECRETISH.test(String(val(e.value))))) {
         p.push(`${cw}.env ${e.name}: a secret given as value; use secureValue`);
@@ -133,7 +138,10 @@ export function podProblems(where, spec) {
     const sc = c.securityContext || {};
     p.push(...imageProblems(cw, c.image));
     p.push(...commandProblems(`${cw}.command+args`, [...(c.command || []), ...(c.args || [])]));
-    if (!c.command || c.command[0] !== "/usr/local/bin/sealsum") p.push(`${cw}: command is not ["/usr/local/bin/sealsum"]`);
+    // The TEE image holds sealsum-serve only; the broker's image sealsum-kbs only.
+    if (!c.command || c.command.length !== 1 || !IMAGE_PROGRAMS.includes(c.command[0])) {
+      p.push(`${cw}: command is not ["/usr/local/bin/sealsum-serve"] (or the broker's ["/usr/local/bin/sealsum-kbs"])`);
+    }
     const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
     const uid = sc.runAsUser ?? podSc.runAsUser;
     if (nonRoot !== true) p.push(`${cw}: runAsNonRoot is not true`);

@@ -7,11 +7,12 @@
 #   - the image holds no shell, runs as a numeric non-root user, exec-form ENTRYPOINT
 #     (inspect_image.py), and the inspector rejects an image with /bin/sh or user root;
 #   - the binary runs from the image's root filesystem alone, as uid 65532 (chroot, when root).
-# Env: SEALSUM_BIN (the sealsum binary, required). Prints one line per case; exits 1 on failure.
+# Env: SEALSUM_SERVE_BIN (the sealsum-serve binary, required: the image holds it alone). Prints one
+# line per case; exits 1 on failure.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="${SEALSUM_BIN:?set SEALSUM_BIN to the sealsum binary}"
+bin="${SEALSUM_SERVE_BIN:?set SEALSUM_SERVE_BIN to the sealsum-serve binary}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 passed=0; failed=0; skipped=0
@@ -51,8 +52,8 @@ for tool in "${tools[@]}"; do
 done
 
 # A changed binary (one byte appended: still a valid ELF) must change the digest.
-cp "$bin" "$work/sealsum-changed"; printf '\0' >>"$work/sealsum-changed"
-d3="$(build python "$work/python-3" "$work/sealsum-changed")"
+cp "$bin" "$work/sealsum-serve-changed"; printf '\0' >>"$work/sealsum-serve-changed"
+d3="$(build python "$work/python-3" "$work/sealsum-serve-changed")"
 if [ -n "$d3" ] && [ -n "${d1:-}" ] && [ "$d3" != "$(cat "$work/python-1/digest")" ]; then
   ok "a changed binary gives another digest ($d3)"
 else
@@ -72,8 +73,8 @@ else ok "rejects an image whose user is root ($(head -1 <<<"$out"))"; fi
 
 # The root filesystem alone runs the binary, as the image's user; it has no shell to run.
 rootfs="$work/python-1/rootfs"
-if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null && chroot "$rootfs" /usr/local/bin/sealsum version >/dev/null 2>&1; then
-  if v="$(chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/sealsum version 2>&1)"; then
+if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null && chroot "$rootfs" /usr/local/bin/sealsum-serve version >/dev/null 2>&1; then
+  if v="$(chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/sealsum-serve version 2>&1)"; then
     ok "the binary runs in the image's root filesystem as uid 65532: $(head -1 <<<"$v")"
   else
     bad "the binary does not run as uid 65532 in the root filesystem: $v"

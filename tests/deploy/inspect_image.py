@@ -6,7 +6,8 @@
 Checks: exactly one image in index.json; every blob's sha256 matches its digest; the config's
 User is numeric, not uid 0, and a user of the image's /etc/passwd; Entrypoint is an exec-form
 list whose program is in the image; no shell or busybox anywhere (bin/sh, bash, dash, ...);
-the only executables are the sealsum binary and the dynamic loader; every layer entry has
+the only executables are one sealsum program (sealsum-serve, or the broker's sealsum-kbs) and the
+dynamic loader; every layer entry has
 mtime 0 and owner 0:0; no setuid/setgid file. Prints one line per failed check and exits 1 on
 any failure, else prints a summary and exits 0. Bounded: refuses archives over 2 GiB.
 """
@@ -60,7 +61,8 @@ def main(path):
         if m.mode & 0o6000:
             problems.append(f"/{name}: setuid/setgid")
     executables = sorted(n for n, m in entries.items() if m.isfile() and m.mode & 0o111)
-    allowed = {"usr/local/bin/sealsum"}
+    # One program: sealsum-serve (the TEE image) or sealsum-kbs (the broker's); never the full CLI.
+    allowed = {"usr/local/bin/sealsum-serve", "usr/local/bin/sealsum-kbs"}
     for n in executables:
         if n not in allowed and not n.rsplit("/", 1)[-1].startswith("ld-linux"):
             problems.append(f"unexpected executable /{n}")

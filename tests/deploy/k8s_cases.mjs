@@ -57,7 +57,15 @@ export function deploymentSetProblems(objs) {
   if (claims.length !== 1) p.push("StatefulSet/sealsum-kbs: expected one volumeClaimTemplate");
   const kc = kbs.spec?.template?.spec?.containers?.[0] || {};
   if (!(kc.volumeMounts || []).some((m) => claims.includes(m.name))) p.push("StatefulSet/sealsum-kbs: store volume not mounted");
-  if ((kc.args || []).slice(0, 2).join(" ") !== "kbs serve") p.push("StatefulSet/sealsum-kbs: does not run `sealsum kbs serve`");
+  if ((kc.command || [])[0] !== "/usr/local/bin/sealsum-kbs" || (kc.args || [])[0] !== "serve") {
+    p.push("StatefulSet/sealsum-kbs: does not run `sealsum-kbs serve`");
+  }
+  // The enclave's pods run the TEE binary (the image holds sealsum-serve only).
+  for (const [name, o] of [["Deployment/sealsum", dep], ["Job/sealsum-batch", job]]) {
+    for (const c of o.spec?.template?.spec?.containers || []) {
+      if ((c.command || [])[0] !== "/usr/local/bin/sealsum-serve") p.push(`${name}/${c.name}: command is not sealsum-serve`);
+    }
+  }
   const keyVol = (kbs.spec?.template?.spec?.volumes || []).find((v) => v.secret);
   if (keyVol && keyVol.secret.defaultMode !== 0o400) p.push(`broker key mode ${keyVol.secret.defaultMode?.toString(8)}, not 0400`);
   // Job: indexed, one shard per completion.
@@ -99,6 +107,10 @@ export function k8sCases({root, schemaDir, expect, expectRejected}) {
       ["Service type ClusterIP", "Service/sealsum", (o) => { o.spec.type = "ClusterIP"; }],
       ["Service UDP port", "Service/sealsum", (o) => { o.spec.ports[0].protocol = "UDP"; }],
       ["broker with 2 replicas", "StatefulSet/sealsum-kbs", (o) => { o.spec.replicas = 2; }],
+      ["the full sealsum CLI in the TEE pod", "Deployment/sealsum", (o) => {
+        spec(o).containers[0].command = ["/usr/local/bin/sealsum"]; }],
+      ["the broker's binary in the TEE pod", "Deployment/sealsum", (o) => {
+        spec(o).containers[0].command = ["/usr/local/bin/sealsum-kbs"]; }],
       ["image by tag", "Deployment/sealsum", (o) => { spec(o).containers[0].image = "myregistry.azurecr.io/sealsum:latest"; }],
       ["root user", "Deployment/sealsum", (o) => {
         spec(o).securityContext.runAsUser = 0; delete spec(o).containers[0].securityContext.runAsUser; }],

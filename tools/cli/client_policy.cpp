@@ -5,7 +5,7 @@
 
 #include "common/files.h"
 #include "secure/attest/azure_inputs.h"
-#include "secure/keyrelease/store.h"
+#include "secure/broker/store.h"
 
 namespace sealsum::cli {
 namespace {

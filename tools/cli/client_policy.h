@@ -2,7 +2,7 @@
 // --server`): one policy, from a file and/or flags.
 //
 //   --policy FILE          the release-policy JSON format (secure/attest/policy.h plus
-//                          "allow_simulated"; secure/keyrelease/store.h), so one file can pin a server
+//                          "allow_simulated"; secure/broker/store.h), so one file can pin a server
 //                          for a client and a key at the broker; "output" is refused here
 //   --measurement HEX[,..] MEASUREMENTs (96 hex digits), added to the file's
 //   --host-data HEX[,..]   HOST_DATA values (64 hex; `sealsum policy hostdata FILE` computes them)

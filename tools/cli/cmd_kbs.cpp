@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "secure/keyrelease/audit.h"
-#include "secure/keyrelease/broker.h"
-#include "secure/keyrelease/store.h"
+#include "secure/broker/audit.h"
+#include "secure/broker/broker.h"
+#include "secure/broker/store.h"
 #include "secure/process_hardening.h"
 #include "server/kbs_server.h"
 #include "tools/cli/command.h"

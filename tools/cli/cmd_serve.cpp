@@ -190,6 +190,10 @@ int run_serve(const std::vector<std::string>& argv) {
   if (dev) std::cerr << kDevWarning << std::flush;
   srv::LogSink log = srv::stderr_log();
   kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
+  // The evidence source first: a binary without the simulated TEE (the release sealsum-serve) refuses
+  // --dev here, before any model is read.
+  auto source = kr::make_evidence_source(rc);
+  if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
 
   auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
   if (!loaded.ok()) return sealsum::cli::fail("serve", loaded.status().with_context("loading the model"));
@@ -204,8 +208,6 @@ int run_serve(const std::vector<std::string>& argv) {
     if (!id.ok()) return sealsum::cli::fail("serve", id.status());
     tls.emplace(std::move(id).value());
   }
-  auto source = kr::make_evidence_source(rc);
-  if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
   srv::Attester attester(std::move(source).value(),
                          tls ? std::optional<sealsum::secure::Digest256>(tls->spki_sha256()) : std::nullopt, dev,
                          loaded->digests);

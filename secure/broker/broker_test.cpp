@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "secure/output_seal.h"
 

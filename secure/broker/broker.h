@@ -19,10 +19,10 @@
 #include <string>
 #include <string_view>
 
-#include "secure/keyrelease/audit.h"
-#include "secure/keyrelease/nonce.h"
+#include "secure/broker/audit.h"
+#include "secure/broker/nonce.h"
 #include "secure/keyrelease/protocol.h"
-#include "secure/keyrelease/store.h"
+#include "secure/broker/store.h"
 
 namespace sealsum::secure::keyrelease {
 

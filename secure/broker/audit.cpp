@@ -1,5 +1,5 @@
 // Hash-chained JSON-lines audit log (see audit.h).
-#include "secure/keyrelease/audit.h"
+#include "secure/broker/audit.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

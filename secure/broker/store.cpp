@@ -1,5 +1,5 @@
 // Broker key store: policy files + sealed key records (see store.h).
-#include "secure/keyrelease/store.h"
+#include "secure/broker/store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

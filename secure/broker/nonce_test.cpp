@@ -1,5 +1,5 @@
 // Broker challenge nonces (nonce.h): stateless issue, MAC and expiry checks, bounded replay set.
-#include "secure/keyrelease/nonce.h"
+#include "secure/broker/nonce.h"
 
 #include <catch2/catch.hpp>
 #include <string>

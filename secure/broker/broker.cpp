@@ -1,5 +1,5 @@
 // Key broker request handling (see broker.h, protocol.h).
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 
 #include <iostream>
 

@@ -1,5 +1,5 @@
 // NonceStore (see nonce.h).
-#include "secure/keyrelease/nonce.h"
+#include "secure/broker/nonce.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

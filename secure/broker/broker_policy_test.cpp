@@ -5,7 +5,7 @@
 // data owner's policy that pins the model makes that release fail.
 #include <catch2/catch.hpp>
 
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 
 using namespace sealsum;
