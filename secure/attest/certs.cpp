@@ -17,19 +17,23 @@ namespace {
 
 constexpr std::string_view kPemBegin = "-----BEGIN CERTIFICATE-----";
 
-// SHA-256 of each ARK's SubjectPublicKeyInfo, computed from AMD's published ARKs
-// (shared/attestation/amd-roots/<product>/ark.pem = virtee/sev src/certs/snp/builtin @ 9cf2adbf):
-//   openssl x509 -in ark.pem -pubkey -noout | openssl pkey -pubin -outform der | sha256sum
+// A 64-hex-digit SHA-256 (lower case) as bytes, at compile time: the array type takes exactly 64
+// digits, and any other character throws, which in these constant initializers fails the build.
 constexpr Digest256 digest_of(const char (&hex)[65]) {
   Digest256 d{};
-  auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  auto v = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw "a pinned digest is not lower-case hex";
+  };
   for (size_t i = 0; i < 32; ++i) d[i] = uint8_t(v(hex[2 * i]) << 4 | v(hex[2 * i + 1]));
   return d;
 }
+// AMD's roots: the one list (amd_roots.inc, shared with the web page's verifier; provenance there).
 constexpr PinnedRoot kAmdRoots[] = {
-    {Product::kMilan, "ARK-Milan", digest_of("9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9")},
-    {Product::kGenoa, "ARK-Genoa", digest_of("429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831")},
-    {Product::kTurin, "ARK-Turin", digest_of("4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08")},
+#define SEALSUM_AMD_ROOT(product, spki_sha256_hex) {Product::k##product, "ARK-" #product, digest_of(spki_sha256_hex)},
+#include "secure/attest/amd_roots.inc"
+#undef SEALSUM_AMD_ROOT
 };
 constexpr Digest256 kMicrosoftSupplyChainRoot =
     digest_of("84ce862a73b73d63b1cdbde1d30559eaab4040f6a63638c83e8357fe2250e5d3");

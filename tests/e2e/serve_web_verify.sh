@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The web page's in-browser attestation verifier (server/web_verify.cpp) under Node's WebCrypto:
+# The web page's in-browser attestation verifier (server/web/verify.js) under Node's WebCrypto:
 # real SEV-SNP evidence from the fixtures (virtee Milan, Azure ACI) must verify, and every
 # tampering must fail; simulated evidence is fetched from a live `sealsum serve --dev`.
 source "$(dirname "$0")/serve_lib.sh"

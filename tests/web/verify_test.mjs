@@ -1,21 +1,34 @@
-// The web page's attestation verifier (server/web_verify.cpp), run under Node's WebCrypto against
+// The web page's attestation verifier (server/web/verify.js), run under Node's WebCrypto against
 // real SEV-SNP evidence from the fixtures and simulated evidence from a live `sealsum serve --dev`.
 //   node verify_test.mjs REPO_ROOT FIXTURES SIMULATED_ANSWER.json NONCE MEASUREMENT
 // Prints one line per case and "N passed, N failed"; exits 1 on any failure.
 import fs from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
-import {webcrypto, createHash} from "node:crypto";
+import {webcrypto, createHash, X509Certificate} from "node:crypto";
 
 const [root, fixtures, simAnswerPath, simNonce, simMeasurement] = process.argv.slice(2);
 if (!globalThis.crypto) globalThis.crypto = webcrypto;
-const source = fs.readFileSync(path.join(root, "server/web_verify.cpp"), "utf8");
-const m = /R"SEALSUMJS\(([\s\S]*)\)SEALSUMJS"/.exec(source);
-if (!m) throw new Error("no SEALSUMJS block in server/web_verify.cpp");
-const sandbox = {globalThis: {crypto: globalThis.crypto}, atob, TextDecoder, TextEncoder, Uint8Array, DataView, Date,
-                 module: {exports: null}};
-vm.runInNewContext(m[1], sandbox);
-const V = sandbox.module.exports;
+const repoFile = (rel) => fs.readFileSync(path.join(root, rel), "utf8");
+// AMD's root pins from their one definition, secure/attest/amd_roots.inc, written the way
+// server/web_page.cpp writes them into the page (server/web_page_test.cpp checks the served page).
+const PINS_MARKER = "/*@SEALSUM_AMD_ROOTS@*/";
+const roots = [...repoFile("secure/attest/amd_roots.inc").matchAll(/^SEALSUM_AMD_ROOT\((\w+), "([0-9a-f]{64})"\)$/gm)]
+  .map(([, product, spki]) => ({product, spki}));
+if (roots.length < 3) throw new Error("secure/attest/amd_roots.inc: expected at least 3 SEALSUM_AMD_ROOT lines");
+const pinsJs = roots.map((r) => `"${r.spki}": "${r.product}"`).join(", ");
+// server/web/verify.js as a file, run as the page runs it: with the pins filled in, or (filled =
+// false) exactly as it is on disk.
+const verifySource = repoFile("server/web/verify.js");
+if (verifySource.split(PINS_MARKER).length !== 2) throw new Error("server/web/verify.js: expected one " + PINS_MARKER);
+function loadVerifier(filled) {
+  const sandbox = {globalThis: {crypto: globalThis.crypto}, atob, TextDecoder, TextEncoder, Uint8Array, DataView, Date,
+                   module: {exports: null}};
+  vm.runInNewContext(filled ? verifySource.replace(PINS_MARKER, () => pinsJs) : verifySource, sandbox,
+                     {filename: "server/web/verify.js"});
+  return sandbox.module.exports;
+}
+const V = loadVerifier(true);
 
 let passed = 0, failed = 0;
 function expect(name, cond, detail) {
@@ -66,6 +79,18 @@ const realAnswer = (rep = report, cert = vcek, pem = chain) =>
   expect("an expired VCEK fails the chain", !r3.certificate_chain.passed && /not valid/.test(r3.certificate_chain.detail), JSON.stringify(r3.certificate_chain));
   const r4 = byName(await V.verifyAnswer(realAnswer(), {nonce: "n", measurements: ["00".repeat(48)], now: when}));
   expect("an unpinned measurement is refused", !r4.measurement_allowed.passed, JSON.stringify(r4.measurement_allowed));
+}
+// The pins are AMD's published ARKs (SHA-256 of each SubjectPublicKeyInfo), named for their product;
+// verify.js on its own pins nothing, so unfilled it refuses the real chain.
+for (const r of roots) {
+  const ark = new X509Certificate(fx("attestation/amd-roots/" + r.product.toLowerCase() + "/ark.pem"));
+  const spki = sha256Hex(ark.publicKey.export({type: "spki", format: "der"}));
+  expect("amd_roots.inc: the " + r.product + " pin is the key of AMD's ARK-" + r.product, spki === r.spki, spki + " != " + r.spki);
+}
+{
+  const r = byName(await loadVerifier(false).verifyAnswer(realAnswer(), {nonce: "n", measurements: [measurement], now: when}));
+  expect("verify.js without the pins filled in trusts no root", fails(r, "certificate_chain") &&
+         /not one of AMD's pinned roots/.test(r.certificate_chain.detail) && !passes(r, "signature"), JSON.stringify(r.certificate_chain));
 }
 // Real evidence from Azure Container Instances, as `sealsum serve --host-amd-cert` sends it: the
 // VCEK's PEM text (base64url) from the host certificate JSON, and the runtime data REPORT_DATA binds.

@@ -1,6 +1,6 @@
-// The web page's attestation verifier (see web_page.h), in JavaScript on WebCrypto. It is kept
-// apart from the page so that tests/web/verify_test.mjs runs this exact text under Node against
-// the real SEV-SNP fixtures; the text between the SEALSUMJS markers is plain JavaScript.
+// The web page's attestation verifier (see server/web_page.h), in JavaScript on WebCrypto. The page
+// inlines this file (index.html's SEALSUM_VERIFY_JS marker); tests/web/verify_test.mjs runs this
+// file under Node against the real SEV-SNP fixtures.
 //
 // What it checks, for GET /v1/attestation's answer (server/serve_attest.h), with the user's pins
 // (expect: measurements, hostData, models; the same client policy semantics as `sealsum verify`):
@@ -10,7 +10,7 @@
 //                        proves nothing about hardware; see secure/attest/simulated.h)
 //   certificate_chain    real: VCEK/VLEK <- ASK/ASVK <- ARK, each RSASSA-PSS/SHA-384 (salt 48),
 //                        each valid now, and the ARK's SubjectPublicKeyInfo hashes to one of AMD's
-//                        roots pinned below (the same pins as secure/attest/certs.cpp)
+//                        roots in ARK_PINS (filled from secure/attest/amd_roots.inc, as certs.cpp is)
 //   debug_disallowed     POLICY bit 19 (DEBUG) clear
 //   migrate_ma_disabled  POLICY bit 18 (MIGRATE_MA) clear
 //   vmpl                 VMPL = 0 (the maximum the client policy allows)
@@ -25,24 +25,17 @@
 //                        is one of them (without pins the page warns that the model is not pinned)
 // Not checked here: the TCB against the VCEK's extensions, a minimum TCB, the UVM endorsement's
 // COSE signature and its MEASUREMENT (its presence, like a non-zero HOST_DATA, only makes a HOST_DATA
-// pin mandatory), and the TLS key of the connection: a
-// page cannot see it, so it cannot tell a relay from the server.
+// pin mandatory), and the TLS key of the connection: a page cannot see it, so it cannot tell a relay
+// from the server.
 // Parsers are bounded: every DER length is checked against its buffer and a malformed input
 // (including a malformed model member) fails a check instead of throwing.
-#include "server/web_page.h"
-
-namespace sealsum::server {
-
-const std::string& web_verify_js() {
-  static const std::string js = R"SEALSUMJS(
 const SealsumVerify = (() => {
   "use strict";
   const REPORT_SIZE = 0x4A0, SIGNED = 0x2A0, SIM_MAGIC = "SEALSUM-SIMULATED-TEE-EVIDENCE-1";
-  const ARK_PINS = {
-    "9f056bee44377e29308cb5ffa895bdfb62d18881fa6bed8d6f075b0204089cb9": "Milan",
-    "429a69c9422aa258ee4d8db5fcda9c6470ef15f8cd5a9cebd6cbc7d90b863831": "Genoa",
-    "4f125410563a2ab9a50356f9243f6fe0b6f73de98603f53f90339c70e9d7ad08": "Turin",
-  };
+  // SHA-256 of each pinned ARK's SubjectPublicKeyInfo (hex) -> product. The marker is replaced when
+  // the page is assembled (server/web_page.cpp) by the pins of secure/attest/amd_roots.inc, the ones
+  // the C++ verifier uses; this file itself pins nothing, so unfilled it trusts no root.
+  const ARK_PINS = {/*@SEALSUM_AMD_ROOTS@*/};
   const subtle = globalThis.crypto.subtle;
   const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, "0")).join("");
   function b64ToBytes(s) {
@@ -251,8 +244,3 @@ const SealsumVerify = (() => {
   return {verifyAnswer, certificate, tlv};
 })();
 if (typeof module !== "undefined") module.exports = SealsumVerify;
-)SEALSUMJS";
-  return js;
-}
-
-}  // namespace sealsum::server
