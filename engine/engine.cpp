@@ -15,10 +15,6 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// T5 has relative positions (no hard limit) and was trained on 512 tokens; BART has
-// max_position_embeddings learned positions (1024 for the CNN checkpoints).
-constexpr int64_t kT5InputTokens = 512;
-
 // The document prefix: config.task_specific_params.summarization.prefix ("summarize: " for T5), or
 // none. Deliberately not the top-level config.prefix that a transformers pipeline would fall back
 // to (distilbart-cnn's " "): the reference inputs (shared/golden) are tokenized without it.
@@ -84,9 +80,7 @@ Result<std::unique_ptr<Engine>> Engine::build(std::shared_ptr<const weights::Mod
   auto tok = tok::load_tokenizer(*source);
   if (!tok.ok()) return tok.status().with_context("model tokenizer");
   e->tokenizer_ = std::move(tok).value();
-  e->max_input_tokens_ = e->model_->info().architecture == "t5"
-                             ? kT5InputTokens
-                             : std::min<int64_t>(1024, e->model_->info().max_input_tokens);
+  e->max_input_tokens_ = e->model_->info().max_input_tokens;  // the model's one input limit
   e->pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
   return e;
 }

@@ -139,3 +139,15 @@ TEST_CASE("Engine: invalid parameters and missing files fail cleanly", "[engine]
   auto missing = sealsum::engine::Engine::load("/nonexistent/model.sealsum", {});
   CHECK(!missing.ok());
 }
+
+TEST_CASE("Engine: the facade truncates to the model's own input limit", "[engine]") {
+  const auto& e = engine();
+  CHECK(e.max_input_tokens() == e.model().info().max_input_tokens);
+  const std::vector<int32_t> at_limit(static_cast<size_t>(e.max_input_tokens()), 5);
+  CHECK(e.generate(at_limit, e.model_params()).ok());
+  std::vector<int32_t> over = at_limit;
+  over.push_back(1);
+  auto r = e.generate(over, e.model_params());
+  CHECK(r.status().code() == sealsum::Code::kInvalidArgument);
+  CHECK(r.status().message().find("truncate") != std::string::npos);
+}

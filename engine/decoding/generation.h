@@ -1,8 +1,9 @@
 // Generation: greedy and beam search with Hugging Face transformers 4.36 `generate()` semantics.
 //
-// The seam between models and decoding is DecoderSession: a model's decoder bound to one encoded
-// input, holding a self-attention cache per row (a row = one hypothesis) and the cross-attention
-// keys/values computed once and shared by all rows. Decoding owns the search; models own the math.
+// The seam between models and decoding is models::DecoderSession (engine/models/seq2seq.h): a
+// model's decoder bound to one encoded input, holding a self-attention cache per row (a row = one
+// hypothesis) and the cross-attention keys/values computed once and shared by all rows. Decoding
+// owns the search; models own the math.
 #pragma once
 
 #include <cstdint>
@@ -11,24 +12,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/status.h"
+#include "engine/models/seq2seq.h"
 
 namespace sealsum::decoding {
 
-class DecoderSession {
- public:
-  virtual ~DecoderSession() = default;
-  virtual int64_t vocab_size() const = 0;  // logits per row (config vocab_size, may exceed tokenizer's)
-  virtual int64_t rows() const = 0;
-  // Feeds tokens[r] as the next decoder input of row r (tokens.size() == rows()) and writes the raw
-  // next-token logits (float32, before any logits processor) to logits[rows() * vocab_size()].
-  virtual Status step(std::span<const int32_t> tokens, float* logits) = 0;
-  // Re-forms the rows: new row i continues old row src[i]; rows() becomes src.size(). Beam search
-  // uses it to follow surviving beams (and to fan one row out to num_beams).
-  virtual Status reorder(std::span<const int32_t> src) = 0;
-};
+// The searches run through the models' session interface (defined there, one layer down).
+using DecoderSession = models::DecoderSession;
 
 enum class EarlyStopping { kFalse, kTrue, kNever };
 

@@ -15,7 +15,7 @@ void Weight::row(int64_t j, int64_t in, float* out) const {
 }
 
 Linear::Linear(Weight w, int64_t out, int64_t in, const float* bias)
-    : w_(w.panels ? kernels::view_panels(w.data, out, in) : kernels::pack_matrix(w.data, out, in)), in_(in), out_(out) {
+    : w_(w.panels ? kernels::view_panels(w.data, out, in) : kernels::pack_matrix(w.data, out, in)), out_(out) {
   if (bias != nullptr) bias_.assign(bias, bias + out);
 }
 

@@ -45,7 +45,6 @@ class Linear {
   };
   static Linear fused(std::span<const Part> parts, int64_t in);
 
-  int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   // True when the weights are read in place from panel-stored memory (no packed copy held).
   bool reads_in_place() const { return w_.is_view(); }
@@ -56,7 +55,7 @@ class Linear {
  private:
   kernels::PackedMatrix w_;
   std::vector<float> bias_;  // empty: no bias
-  int64_t in_ = 0, out_ = 0;
+  int64_t out_ = 0;
 };
 
 }  // namespace sealsum::layers

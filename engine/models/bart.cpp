@@ -21,17 +21,17 @@
 // in normalisation), normalize_before (pre-LN), add_final_layer_norm, normalize_embedding false,
 // static_position_embeddings, add_bias_logits, activations we do not implement.
 //
-// Caches and thread safety as T5 (see t5.cpp and models/seq2seq.h).
+// Caches, scratch and the checks of every step: Seq2SeqSession (models/seq2seq_session.h); the
+// decoder also stops at max_position_embeddings. Thread safety: see models/seq2seq.h.
 #include <cmath>
-#include <cstring>
 
 #include "engine/layers/attention.h"
 #include "engine/layers/feed_forward.h"
-#include "engine/layers/kv_cache.h"
 #include "engine/layers/linear.h"
 #include "engine/layers/norm.h"
 #include "engine/models/config_util.h"
 #include "engine/models/seq2seq.h"
+#include "engine/models/seq2seq_session.h"
 #include "engine/ops/ops.h"
 
 namespace sealsum::models {
@@ -95,11 +95,6 @@ Result<BartConfig> parse_config(const json& c) {
   return k;
 }
 
-float* scratch(std::vector<float>& v, int64_t n) {
-  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
-  return v.data();
-}
-
 struct EncoderLayer {
   layers::Linear qkv, o;  // q part of qkv already includes its bias; scaled after the projection
   layers::LayerNorm ln_attn, ln_final;
@@ -114,21 +109,14 @@ struct DecoderLayer {
 
 class BartModel;
 
-class BartSession final : public decoding::DecoderSession {
+class BartSession final : public Seq2SeqSession {
  public:
-  BartSession(const BartModel& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool, int64_t capacity);
-  int64_t vocab_size() const override;
-  int64_t rows() const override { return cache_.rows(); }
-  Status step(std::span<const int32_t> tokens, float* logits) override;
-  Status reorder(std::span<const int32_t> src) override { return cache_.reorder(src); }
+  BartSession(const BartModel& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity);
 
  private:
+  void forward(std::span<const int32_t> tokens, const Step& s, float* logits) override;
+
   const BartModel& m_;
-  std::shared_ptr<const EncoderOutput> enc_;
-  ThreadPool* pool_;
-  std::vector<std::vector<float>> cross_kv_;  // per layer [L_enc, 2·d]: k | v
-  layers::KvCache cache_;
-  std::vector<float> x_, qkv_, ctx_, tmp_, q_, ff_, scores_;
 };
 
 class BartModel final : public Seq2SeqModel {
@@ -137,9 +125,8 @@ class BartModel final : public Seq2SeqModel {
 
   const ModelInfo& info() const override { return info_; }
   Result<std::shared_ptr<const EncoderOutput>> encode(std::span<const int32_t> ids, ThreadPool* pool) const override;
-  Result<std::unique_ptr<decoding::DecoderSession>> start_session(std::shared_ptr<const EncoderOutput> enc,
-                                                                 ThreadPool* pool,
-                                                                 int64_t capacity_hint) const override;
+  Result<std::unique_ptr<DecoderSession>> start_session(std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool,
+                                                       int64_t capacity_hint) const override;
 
  private:
   friend class BartSession;
@@ -260,13 +247,8 @@ Status BartModel::build() {
 }
 
 Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const int32_t> ids, ThreadPool* pool) const {
+  SEALSUM_RETURN_IF_ERROR(check_encoder_input(ids, info_));
   const int64_t L = static_cast<int64_t>(ids.size());
-  if (L == 0) return invalid_argument("encode: the input has no tokens");
-  if (L > info_.max_input_tokens) {
-    return invalid_argument("encode: " + std::to_string(L) + " input tokens exceed max_position_embeddings = " +
-                            std::to_string(info_.max_input_tokens) + "; truncate the input");
-  }
-  SEALSUM_RETURN_IF_ERROR(check_token_ids(ids, cfg_.vocab, "input"));
   const BartConfig& c = cfg_;
   const int64_t d = c.d_model, H = c.enc_heads, dh = d / H;
   const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
@@ -296,55 +278,27 @@ Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const i
   return std::shared_ptr<const EncoderOutput>(std::move(out));
 }
 
-Result<std::unique_ptr<decoding::DecoderSession>> BartModel::start_session(std::shared_ptr<const EncoderOutput> enc,
-                                                                          ThreadPool* pool,
-                                                                          int64_t capacity_hint) const {
-  if (enc == nullptr || enc->length <= 0 || enc->d_model != cfg_.d_model ||
-      static_cast<int64_t>(enc->hidden.size()) != enc->length * enc->d_model) {
-    return invalid_argument("start_session: the encoder output does not come from this model");
-  }
-  return std::unique_ptr<decoding::DecoderSession>(
-      std::make_unique<BartSession>(*this, std::move(enc), pool, capacity_hint));
+Result<std::unique_ptr<DecoderSession>> BartModel::start_session(std::shared_ptr<const EncoderOutput> enc,
+                                                                ThreadPool* pool, int64_t capacity_hint) const {
+  SEALSUM_RETURN_IF_ERROR(check_encoder_output(enc.get(), cfg_.d_model));
+  return std::unique_ptr<DecoderSession>(std::make_unique<BartSession>(*this, *enc, pool, capacity_hint));
 }
 
-BartSession::BartSession(const BartModel& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool,
-                         int64_t capacity)
-    : m_(model), enc_(std::move(enc)), pool_(pool), cache_(model.cfg_.dec_layers, model.cfg_.d_model, capacity) {
-  const int64_t L = enc_->length, d = m_.cfg_.d_model;
-  cross_kv_.resize(m_.dec_.size());
-  for (size_t l = 0; l < m_.dec_.size(); ++l) {
-    cross_kv_[l].resize(static_cast<size_t>(L * 2 * d));
-    m_.dec_[l].cross_kv.forward(enc_->hidden.data(), L, cross_kv_[l].data(), pool_);
-  }
-}
+BartSession::BartSession(const BartModel& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity)
+    : Seq2SeqSession({.vocab = model.cfg_.vocab,
+                      .d_model = model.cfg_.d_model,
+                      .width = model.cfg_.d_model,
+                      .max_positions = model.cfg_.max_positions},
+                     model.dec_, enc, pool, capacity),
+      m_(model) {}
 
-int64_t BartSession::vocab_size() const { return m_.cfg_.vocab; }
-
-Status BartSession::step(std::span<const int32_t> tokens, float* logits) {
+// One decoder position for every row (BartDecoder.forward with past_key_values, then lm_head).
+void BartSession::forward(std::span<const int32_t> tokens, const Step& s, float* logits) {
   const BartConfig& c = m_.cfg_;
-  const int64_t R = rows();
-  if (static_cast<int64_t>(tokens.size()) != R) {
-    return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
-                            " rows");
-  }
-  SEALSUM_RETURN_IF_ERROR(check_token_ids(tokens, m_.cfg_.vocab, "decoder"));
-  if (cache_.length() >= c.max_positions) {
-    return invalid_argument("step: the decoder reached max_position_embeddings = " + std::to_string(c.max_positions) +
-                            " positions; lower max_length");
-  }
-  const int64_t d = c.d_model, H = c.dec_heads, dh = d / H, Lenc = enc_->length;
+  const int64_t R = s.rows, t = s.t;
+  const int64_t d = c.d_model, H = c.dec_heads, dh = d / H;
   const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
-
-  cache_.reserve_next();
-  const int64_t t = cache_.length();
-  const int64_t n_keys = t + 1;
-  float* x = scratch(x_, R * d);
-  float* qkv = scratch(qkv_, R * 3 * d);
-  float* ctx = scratch(ctx_, R * d);
-  float* tmp = scratch(tmp_, R * d);
-  float* q = scratch(q_, R * d);
-  float* ff = scratch(ff_, m_.dec_[0].ff.scratch_floats(R));
-  float* scores = scratch(scores_, std::max(n_keys, R * Lenc));
+  float* x = s.x;
 
   // Every row is at position t (one token per step: HF's past_key_values_length).
   for (int64_t r = 0; r < R; ++r) m_.embed_one(tokens[static_cast<size_t>(r)], m_.dec_pos_, t, x + r * d);
@@ -352,28 +306,25 @@ Status BartSession::step(std::span<const int32_t> tokens, float* logits) {
 
   for (size_t l = 0; l < m_.dec_.size(); ++l) {
     const DecoderLayer& blk = m_.dec_[l];
-    const int64_t layer = static_cast<int64_t>(l);
-    blk.qkv.forward(x, R, qkv, pool_);
-    BartModel::scale_q(qkv, R, 3 * d, d, scaling);
-    layers::decoder_self_attention(qkv, R, cache_, layer, t, H, dh, nullptr, scores, ctx);
-    blk.o.forward(ctx, R, tmp, pool_);
-    ops::add(x, tmp, R * d);
+    blk.qkv.forward(x, R, s.qkv, pool());
+    BartModel::scale_q(s.qkv, R, 3 * d, d, scaling);
+    layers::decoder_self_attention(s.qkv, R, cache(), static_cast<int64_t>(l), t, H, dh, nullptr, s.scores, s.ctx);
+    blk.o.forward(s.ctx, R, s.tmp, pool());
+    ops::add(x, s.tmp, R * d);
     blk.ln_self.forward(x, R, x);
 
-    blk.cross_q.forward(x, R, q, pool_);
-    BartModel::scale_q(q, R, d, d, scaling);
-    layers::cross_attention(q, R, cross_kv_[l].data(), Lenc, H, dh, scores, ctx);
-    blk.cross_o.forward(ctx, R, tmp, pool_);
-    ops::add(x, tmp, R * d);
+    blk.cross_q.forward(x, R, s.q, pool());
+    BartModel::scale_q(s.q, R, d, d, scaling);
+    layers::cross_attention(s.q, R, cross_kv(l), encoder_length(), H, dh, s.scores, s.ctx);
+    blk.cross_o.forward(s.ctx, R, s.tmp, pool());
+    ops::add(x, s.tmp, R * d);
     blk.ln_cross.forward(x, R, x);
 
-    blk.ff.forward(x, R, tmp, ff, pool_);
-    ops::add(x, tmp, R * d);
+    blk.ff.forward(x, R, s.tmp, s.ff, pool());
+    ops::add(x, s.tmp, R * d);
     blk.ln_final.forward(x, R, x);
   }
-  cache_.advance();
-  m_.lm_head_.forward(x, R, logits, pool_);
-  return Status::ok();
+  m_.lm_head_.forward(x, R, logits, pool());
 }
 
 }  // namespace

@@ -264,16 +264,41 @@ TEST_CASE("encode and sessions refuse bad inputs", "[models]") {
   auto enc = (*m)->encode(std::vector<int32_t>(20, 5), nullptr);
   REQUIRE(enc.ok());
   CHECK((*m)->start_session(nullptr, nullptr, 4).status().code() == Code::kInvalidArgument);
+  auto narrow = std::make_shared<sealsum::models::EncoderOutput>();  // d_model 8, not this model's 16
+  narrow->length = 2;
+  narrow->d_model = 8;
+  narrow->hidden.assign(16, 0.5f);
+  CHECK((*m)->start_session(narrow, nullptr, 4).status().code() == Code::kInvalidArgument);
   // BART's learned positions end at max_position_embeddings (20): the 21st step is refused.
   auto s = (*m)->start_session(*enc, nullptr, 4);
   REQUIRE(s.ok());
   std::vector<float> logits(60);
   const int32_t tok = 2;
+  // Refused steps (token count, vocabulary) leave the session as it was: 20 positions remain.
+  CHECK((*s)->step(std::vector<int32_t>{2, 2}, logits.data()).code() == Code::kInvalidArgument);
+  CHECK((*s)->step(std::vector<int32_t>{60}, logits.data()).code() == Code::kInvalidArgument);
+  CHECK((*s)->rows() == 1);
   for (int i = 0; i < 20; ++i) REQUIRE((*s)->step(std::span<const int32_t>(&tok, 1), logits.data()).is_ok());
   auto st = (*s)->step(std::span<const int32_t>(&tok, 1), logits.data());
   CHECK(st.code() == Code::kInvalidArgument);
   CHECK(st.message().find("max_position_embeddings") != std::string::npos);
   CHECK((*s)->reorder(std::vector<int32_t>{1}).code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("the one input limit: T5 512 tokens, BART max_position_embeddings; longer inputs refused", "[models]") {
+  auto t5 = sealsum::models::load_model(make_file("t5", tiny_t5_config(false)));
+  REQUIRE(t5.ok());
+  CHECK((*t5)->info().max_input_tokens == 512);
+  CHECK((*t5)->encode(std::vector<int32_t>(512, 5), nullptr).ok());
+  auto over = (*t5)->encode(std::vector<int32_t>(513, 5), nullptr);
+  CHECK(over.status().code() == Code::kInvalidArgument);
+  CHECK(over.status().message() ==
+        "encode: 513 input tokens exceed the t5 model's limit of 512; truncate the input to at most 512 tokens");
+  auto bart = sealsum::models::load_model(make_file("bart", tiny_bart_config()));
+  REQUIRE(bart.ok());
+  auto st = (*bart)->encode(std::vector<int32_t>(21, 5), nullptr).status();
+  CHECK(st.code() == Code::kInvalidArgument);
+  CHECK(st.message().find("limit of 20; truncate") != std::string::npos);
 }
 
 TEST_CASE("BART configs this engine cannot run are refused naming the field", "[models][bart]") {

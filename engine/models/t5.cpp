@@ -26,20 +26,17 @@
 // FFN: feed_forward_proj "relu" (v1.0: wo(relu(wi x))) or "gated-gelu" (v1.1: wo(gelu_new(wi_0 x)
 // · wi_1 x)); HF's general "gated-ACT" / "ACT" forms are accepted for the activations we have.
 //
-// Caches: the decoder self-attention keys/values live in a KvCache (per row, reorderable); the
-// cross-attention keys/values are computed once per session from the encoder output and shared by
-// all rows. Thread safety: see models/seq2seq.h.
+// Caches, scratch and the checks of every step: Seq2SeqSession (models/seq2seq_session.h).
+// Thread safety: see models/seq2seq.h.
 #include <cmath>
-#include <cstring>
-#include <limits>
 
 #include "engine/layers/attention.h"
 #include "engine/layers/feed_forward.h"
-#include "engine/layers/kv_cache.h"
 #include "engine/layers/linear.h"
 #include "engine/layers/norm.h"
 #include "engine/models/config_util.h"
 #include "engine/models/seq2seq.h"
+#include "engine/models/seq2seq_session.h"
 #include "engine/models/t5.h"
 #include "engine/ops/ops.h"
 
@@ -73,9 +70,12 @@ namespace {
 using json = nlohmann::json;
 using kernels::ThreadPool;
 
-// Resource bound on the encoder input (T5's relative positions have no hard limit; the engine
-// truncates to 512 by default).
-constexpr int64_t kT5MaxInputTokens = 8192;
+// The input limit (ModelInfo::max_input_tokens: encode() refuses more, the engine facade truncates
+// documents to it). T5's relative positions set no hard limit (offsets past max_distance share the
+// last bucket), but T5, T5 v1.1 and FLAN-T5 were trained on 512-token inputs, their tokenizers
+// truncate there (model_max_length), and the reference outputs (shared/golden) go up to it; past it
+// summaries are untested and the encoder's attention cost grows quadratically.
+constexpr int64_t kT5MaxInputTokens = 512;
 
 struct T5Config {
   int64_t vocab = 0, d_model = 0, d_kv = 0, heads = 0, d_ff = 0, enc_layers = 0, dec_layers = 0;
@@ -138,29 +138,17 @@ struct DecoderBlock {
   layers::FeedForward ff;
 };
 
-// Grow-only scratch: resizing to a size already reached allocates nothing.
-float* scratch(std::vector<float>& v, int64_t n) {
-  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
-  return v.data();
-}
-
 class T5Model;
 
-class T5Session final : public decoding::DecoderSession {
+class T5Session final : public Seq2SeqSession {
  public:
-  T5Session(const T5Model& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool, int64_t capacity);
-  int64_t vocab_size() const override;
-  int64_t rows() const override { return cache_.rows(); }
-  Status step(std::span<const int32_t> tokens, float* logits) override;
-  Status reorder(std::span<const int32_t> src) override { return cache_.reorder(src); }
+  T5Session(const T5Model& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity);
 
  private:
+  void forward(std::span<const int32_t> tokens, const Step& s, float* logits) override;
+
   const T5Model& m_;
-  std::shared_ptr<const EncoderOutput> enc_;
-  ThreadPool* pool_;
-  std::vector<std::vector<float>> cross_kv_;  // per layer [L_enc, 2·inner]: k | v
-  layers::KvCache cache_;
-  std::vector<float> x_, n_, qkv_, ctx_, tmp_, q_, ff_, scores_, bias_;
+  std::vector<float> n_, bias_;  // normed hidden state [R, d_model]; causal bias [heads, t+1]
 };
 
 class T5Model final : public Seq2SeqModel {
@@ -169,9 +157,8 @@ class T5Model final : public Seq2SeqModel {
 
   const ModelInfo& info() const override { return info_; }
   Result<std::shared_ptr<const EncoderOutput>> encode(std::span<const int32_t> ids, ThreadPool* pool) const override;
-  Result<std::unique_ptr<decoding::DecoderSession>> start_session(std::shared_ptr<const EncoderOutput> enc,
-                                                                 ThreadPool* pool,
-                                                                 int64_t capacity_hint) const override;
+  Result<std::unique_ptr<DecoderSession>> start_session(std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool,
+                                                       int64_t capacity_hint) const override;
 
  private:
   friend class T5Session;
@@ -288,13 +275,8 @@ Status T5Model::build() {
 }
 
 Result<std::shared_ptr<const EncoderOutput>> T5Model::encode(std::span<const int32_t> ids, ThreadPool* pool) const {
+  SEALSUM_RETURN_IF_ERROR(check_encoder_input(ids, info_));
   const int64_t L = static_cast<int64_t>(ids.size());
-  if (L == 0) return invalid_argument("encode: the input has no tokens");
-  if (L > info_.max_input_tokens) {
-    return invalid_argument("encode: " + std::to_string(L) + " input tokens exceed the limit of " +
-                            std::to_string(info_.max_input_tokens) + "; truncate the input");
-  }
-  SEALSUM_RETURN_IF_ERROR(check_token_ids(ids, cfg_.vocab, "input"));
   const T5Config& c = cfg_;
   const int64_t d = c.d_model, inner = c.inner(), H = c.heads;
 
@@ -331,55 +313,26 @@ Result<std::shared_ptr<const EncoderOutput>> T5Model::encode(std::span<const int
   return std::shared_ptr<const EncoderOutput>(std::move(out));
 }
 
-Result<std::unique_ptr<decoding::DecoderSession>> T5Model::start_session(std::shared_ptr<const EncoderOutput> enc,
-                                                                        ThreadPool* pool,
-                                                                        int64_t capacity_hint) const {
-  if (enc == nullptr || enc->length <= 0 || enc->d_model != cfg_.d_model ||
-      static_cast<int64_t>(enc->hidden.size()) != enc->length * enc->d_model) {
-    return invalid_argument("start_session: the encoder output does not come from this model");
-  }
-  return std::unique_ptr<decoding::DecoderSession>(
-      std::make_unique<T5Session>(*this, std::move(enc), pool, capacity_hint));
+Result<std::unique_ptr<DecoderSession>> T5Model::start_session(std::shared_ptr<const EncoderOutput> enc,
+                                                              ThreadPool* pool, int64_t capacity_hint) const {
+  SEALSUM_RETURN_IF_ERROR(check_encoder_output(enc.get(), cfg_.d_model));
+  return std::unique_ptr<DecoderSession>(std::make_unique<T5Session>(*this, *enc, pool, capacity_hint));
 }
 
-T5Session::T5Session(const T5Model& model, std::shared_ptr<const EncoderOutput> enc, ThreadPool* pool,
-                     int64_t capacity)
-    : m_(model), enc_(std::move(enc)), pool_(pool), cache_(model.cfg_.dec_layers, model.cfg_.inner(), capacity) {
-  const int64_t L = enc_->length, inner = m_.cfg_.inner();
-  cross_kv_.resize(m_.dec_.size());
-  for (size_t l = 0; l < m_.dec_.size(); ++l) {
-    cross_kv_[l].resize(static_cast<size_t>(L * 2 * inner));
-    m_.dec_[l].cross_kv.forward(enc_->hidden.data(), L, cross_kv_[l].data(), pool_);
-  }
-}
+T5Session::T5Session(const T5Model& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity)
+    : Seq2SeqSession({.vocab = model.cfg_.vocab, .d_model = model.cfg_.d_model, .width = model.cfg_.inner()},
+                     model.dec_, enc, pool, capacity),
+      m_(model) {}
 
-int64_t T5Session::vocab_size() const { return m_.cfg_.vocab; }
-
-Status T5Session::step(std::span<const int32_t> tokens, float* logits) {
+// One decoder position for every row (T5Stack.forward with past_key_values, then the lm head).
+void T5Session::forward(std::span<const int32_t> tokens, const Step& s, float* logits) {
   const T5Config& c = m_.cfg_;
-  const int64_t R = rows();
-  if (static_cast<int64_t>(tokens.size()) != R) {
-    return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
-                            " rows");
-  }
-  SEALSUM_RETURN_IF_ERROR(check_token_ids(tokens, m_.cfg_.vocab, "decoder"));
-  const int64_t d = c.d_model, inner = c.inner(), H = c.heads, dk = c.d_kv;
-  const int64_t Lenc = enc_->length;
-
-  cache_.reserve_next();
-  const int64_t t = cache_.length();  // this step's position
-  const int64_t n_keys = t + 1;
-
-  float* x = scratch(x_, R * d);
-  float* n = scratch(n_, R * d);
-  float* qkv = scratch(qkv_, R * 3 * inner);
-  float* ctx = scratch(ctx_, R * inner);
-  float* tmp = scratch(tmp_, R * d);
-  float* q = scratch(q_, R * inner);
-  float* ff = scratch(ff_, m_.dec_[0].ff.scratch_floats(R));
-  float* scores = scratch(scores_, std::max(n_keys, R * Lenc));
+  const int64_t R = s.rows, t = s.t, n_keys = t + 1;
+  const int64_t d = c.d_model, H = c.heads, dk = c.d_kv;
+  float* x = s.x;
+  float* n = grow(n_, R * d);
   // Causal relative bias of query position t against keys 0..t, per head: [H][t+1].
-  float* bias = scratch(bias_, H * n_keys);
+  float* bias = grow(bias_, H * n_keys);
   for (int64_t j = 0; j < n_keys; ++j) {
     const int64_t b = t5_relative_bucket(j - t, /*bidirectional=*/false, c.buckets, c.max_distance);
     for (int64_t hd = 0; hd < H; ++hd) bias[hd * n_keys + j] = m_.dec_rel_[b * H + hd];
@@ -388,33 +341,30 @@ Status T5Session::step(std::span<const int32_t> tokens, float* logits) {
   m_.embed(tokens, x);
   for (size_t l = 0; l < m_.dec_.size(); ++l) {
     const DecoderBlock& blk = m_.dec_[l];
-    const int64_t layer = static_cast<int64_t>(l);
     // Self-attention over this row's cache (positions 0..t, t written now).
     blk.ln_self.forward(x, R, n);
-    blk.qkv.forward(n, R, qkv, pool_);
-    layers::decoder_self_attention(qkv, R, cache_, layer, t, H, dk, bias, scores, ctx);
-    blk.o.forward(ctx, R, tmp, pool_);
-    ops::add(x, tmp, R * d);
+    blk.qkv.forward(n, R, s.qkv, pool());
+    layers::decoder_self_attention(s.qkv, R, cache(), static_cast<int64_t>(l), t, H, dk, bias, s.scores, s.ctx);
+    blk.o.forward(s.ctx, R, s.tmp, pool());
+    ops::add(x, s.tmp, R * d);
     // Cross-attention: all rows against the shared encoder keys/values.
     blk.ln_cross.forward(x, R, n);
-    blk.cross_q.forward(n, R, q, pool_);
-    layers::cross_attention(q, R, cross_kv_[l].data(), Lenc, H, dk, scores, ctx);
-    blk.cross_o.forward(ctx, R, tmp, pool_);
-    ops::add(x, tmp, R * d);
+    blk.cross_q.forward(n, R, s.q, pool());
+    layers::cross_attention(s.q, R, cross_kv(l), encoder_length(), H, dk, s.scores, s.ctx);
+    blk.cross_o.forward(s.ctx, R, s.tmp, pool());
+    ops::add(x, s.tmp, R * d);
     // Feed-forward.
     blk.ln_ff.forward(x, R, n);
-    blk.ff.forward(n, R, tmp, ff, pool_);
-    ops::add(x, tmp, R * d);
+    blk.ff.forward(n, R, s.tmp, s.ff, pool());
+    ops::add(x, s.tmp, R * d);
   }
-  cache_.advance();
 
   m_.dec_final_.forward(x, R, n);
   if (c.tied) {
     // sequence_output * (model_dim ** -0.5): a float32 tensor times a Python float.
     ops::scale(n, static_cast<float>(std::pow(static_cast<double>(d), -0.5)), R * d);
   }
-  m_.lm_head_.forward(n, R, logits, pool_);
-  return Status::ok();
+  m_.lm_head_.forward(n, R, logits, pool());
 }
 
 }  // namespace

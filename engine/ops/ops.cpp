@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 #include "engine/kernels/vecmath.h"
 
@@ -93,44 +92,6 @@ void add(float* x, const float* y, int64_t n) {
 
 void scale(float* x, float s, int64_t n) {
   for (int64_t j = 0; j < n; ++j) x[j] *= s;
-}
-
-void add_bias(float* x, int64_t m, int64_t n, const float* bias) {
-  for (int64_t i = 0; i < m; ++i) add(x + i * n, bias, n);
-}
-
-namespace {
-// Strict "a ranks above b" with NaN above every number.
-inline bool ranks_above(float a, float b) {
-  if (std::isnan(a)) return !std::isnan(b);
-  return a > b;
-}
-}  // namespace
-
-int64_t argmax(const float* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t j = 1; j < n; ++j) {
-    if (ranks_above(x[j], x[best])) best = j;
-  }
-  return best;
-}
-
-void top_k(const float* x, int64_t n, int64_t k, std::vector<int64_t>* indices, std::vector<float>* values) {
-  k = std::clamp<int64_t>(k, 0, std::max<int64_t>(n, 0));
-  std::vector<int64_t> idx(static_cast<size_t>(std::max<int64_t>(n, 0)));
-  std::iota(idx.begin(), idx.end(), int64_t{0});
-  auto better = [x](int64_t a, int64_t b) {
-    if (ranks_above(x[a], x[b])) return true;
-    if (ranks_above(x[b], x[a])) return false;
-    return a < b;
-  };
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), better);
-  idx.resize(static_cast<size_t>(k));
-  if (values != nullptr) {
-    values->resize(static_cast<size_t>(k));
-    for (int64_t i = 0; i < k; ++i) (*values)[static_cast<size_t>(i)] = x[idx[static_cast<size_t>(i)]];
-  }
-  if (indices != nullptr) *indices = std::move(idx);
 }
 
 }  // namespace sealsum::ops

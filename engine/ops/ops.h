@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 namespace sealsum::ops {
 
@@ -35,14 +34,5 @@ void gelu_new(float* x, int64_t n);  // tanh approx: 0.5·x·(1 + tanh(√(2/π)
 void mul(float* x, const float* y, int64_t n);  // x *= y (gated FFN: act(gate) * up)
 void add(float* x, const float* y, int64_t n);  // x += y (residual)
 void scale(float* x, float s, int64_t n);       // x *= s
-// x[m, n] += bias[n] for every row.
-void add_bias(float* x, int64_t m, int64_t n, const float* bias);
-
-// Index of the largest of x[0..n) (first one on ties; NaN is larger than every number, matching
-// torch.argmax). n must be > 0.
-int64_t argmax(const float* x, int64_t n);
-// The k largest of x[0..n), best first; ties keep the lower index first. k is clamped to n. NaNs
-// rank above every number. Writes indices (and values when `values` is non-null).
-void top_k(const float* x, int64_t n, int64_t k, std::vector<int64_t>* indices, std::vector<float>* values);
 
 }  // namespace sealsum::ops
