@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tools/cli/command.h"
+#include "tools/cli/process_start.h"
 
 static void print_help() {
   std::cout << "sealsum: confidential summarization with T5 and BART in a trusted execution environment\n\n"
@@ -14,6 +15,8 @@ static void print_help() {
 }
 
 int main(int argc, char** argv) {
+  // First: non-dumpable and wipe-on-free for the commands that hold documents (process_start.h).
+  if (int rc = sealsum::cli::protect_process(argc, argv); rc != 0) return rc;
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
     print_help();
