@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "engine/decoding/generation_config.h"
+#include "secure/secret_buffer.h"
 #include "weights/tokenizer_blob.h"
 
 namespace sealsum::engine {
@@ -86,21 +87,34 @@ Result<std::unique_ptr<Engine>> Engine::build(std::shared_ptr<const weights::Mod
 }
 
 std::vector<int32_t> Engine::prepare_input(std::string_view text, bool* truncated) const {
-  std::vector<int32_t> ids;
+  const secure::SecretVector<int32_t> ids = prepare_secret_input(text, truncated);
+  return std::vector<int32_t>(ids.begin(), ids.end());
+}
+
+// The prefixed text is built in secret memory (never a plain std::string); the tokenizer stands
+// alone (no allocator parameter), so its result is copied into secret memory and wiped here.
+secure::SecretVector<int32_t> Engine::prepare_secret_input(std::string_view text, bool* truncated) const {
+  std::vector<int32_t> encoded;
   if (prefix_.empty()) {
-    ids = tokenizer_->encode(text);
+    encoded = tokenizer_->encode(text);
   } else {
-    std::string full = prefix_;
+    secure::SecretString full;
+    full.reserve(std::max<size_t>(16, prefix_.size() + text.size()));  // never the small-string buffer
+    full.append(prefix_);
     full.append(text);
-    ids = tokenizer_->encode(full);
+    encoded = tokenizer_->encode(secure::view(full));
   }
-  const bool cut = static_cast<int64_t>(ids.size()) > max_input_tokens_;
+  const bool cut = static_cast<int64_t>(encoded.size()) > max_input_tokens_;
+  secure::SecretVector<int32_t> ids;
   if (cut) {
     // Keep the first max−1 tokens and the final one (</s>), as tokenizer(truncation=True) does.
-    const int32_t last = ids.back();
-    ids.resize(static_cast<size_t>(max_input_tokens_ - 1));
-    ids.push_back(last);
+    ids.reserve(static_cast<size_t>(max_input_tokens_));
+    ids.assign(encoded.begin(), encoded.begin() + (max_input_tokens_ - 1));
+    ids.push_back(encoded.back());
+  } else {
+    ids.assign(encoded.begin(), encoded.end());
   }
+  secure::wipe(encoded.data(), encoded.size() * sizeof(int32_t));
   if (truncated != nullptr) *truncated = cut;
   return ids;
 }
@@ -130,15 +144,34 @@ Result<GenerateResult> Engine::generate(std::span<const int32_t> input_ids,
 }
 
 Result<SummaryResult> Engine::summarize(std::string_view text, const decoding::GenerationParams& params) const {
-  const auto t0 = Clock::now();
+  SEALSUM_ASSIGN_OR_RETURN(SecretSummary secret, summarize_secret(text, params));
   SummaryResult s;
-  const std::vector<int32_t> ids = prepare_input(text, &s.truncated);
+  s.text.assign(secret.text.begin(), secret.text.end());
+  s.ids.assign(secret.ids.begin(), secret.ids.end());
+  s.score = secret.score;
+  s.truncated = secret.truncated;
+  s.timings = secret.timings;
+  return s;
+}
+
+Result<SecretSummary> Engine::summarize_secret(std::string_view text, const decoding::GenerationParams& params) const {
+  const auto t0 = Clock::now();
+  SecretSummary s;
+  const secure::SecretVector<int32_t> ids = prepare_secret_input(text, &s.truncated);
   const double tokenize_ms = ms_since(t0);
   SEALSUM_ASSIGN_OR_RETURN(GenerateResult g, generate(ids, params));
+  // The search's sequences are ordinary vectors (decoding/ takes no allocator): wiped once copied.
+  auto wipe_sequences = [&g] {
+    for (auto& seq : g.output.sequences) secure::wipe(seq.data(), seq.size() * sizeof(int32_t));
+  };
   if (g.output.sequences.empty()) return internal_error("summarize: the search returned no sequence");
   const auto t_detok = Clock::now();
-  s.ids = std::move(g.output.sequences[0]);
-  s.text = tokenizer_->decode(s.ids);
+  s.ids.assign(g.output.sequences[0].begin(), g.output.sequences[0].end());
+  wipe_sequences();
+  std::string decoded = tokenizer_->decode(s.ids);
+  s.text.reserve(std::max<size_t>(16, decoded.size()));  // never the small-string buffer
+  s.text.assign(decoded.begin(), decoded.end());
+  secure::wipe(decoded.data(), decoded.size());
   if (!g.output.scores.empty()) s.score = g.output.scores[0];
   s.timings = g.timings;
   s.timings.tokenize_ms = tokenize_ms;

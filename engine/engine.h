@@ -13,7 +13,13 @@
 // Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime; the weights
 // are read from it in place (a format-2 file's linear weights are stored in the kernels' panel
 // layout, so no second copy is made at load except for a format-1 file); document text and ids
-// never appear in errors or logs.
+// never appear in errors or logs. The *_secret calls keep what the engine itself holds of the
+// document (the prefixed text, the input ids, the best sequence and its decoded text) in secret
+// memory (secure/secret_allocator.h: locked, out of core dumps, wiped when released), and wipe the
+// tokenizer's and the search's own buffers of ids and text before releasing them; what the
+// tokenizer and the search allocate inside (normalized text, beams) is wiped when released under
+// the process-wide wipe-on-free (secure/wipe_on_free.h), which the sealsum binary enables for the
+// commands that run the engine. The plain calls are the same path, copied out to ordinary memory.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +34,7 @@
 #include "engine/decoding/generation.h"
 #include "engine/kernels/threadpool.h"
 #include "engine/models/seq2seq.h"
+#include "secure/secret_allocator.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_file.h"
 
@@ -61,6 +68,16 @@ struct SummaryResult {
   Timings timings;
 };
 
+// SummaryResult in secret memory (see "Secrets" above): for sealed documents, from decryption to
+// output sealing.
+struct SecretSummary {
+  secure::SecretString text;
+  secure::SecretVector<int32_t> ids;
+  double score = 0;
+  bool truncated = false;
+  Timings timings;
+};
+
 class Engine {
  public:
   // Reads and verifies a plaintext model file.
@@ -88,9 +105,12 @@ class Engine {
 
   // prefix + text -> ids, truncated. `truncated` (optional) tells whether ids were cut.
   std::vector<int32_t> prepare_input(std::string_view text, bool* truncated = nullptr) const;
+  secure::SecretVector<int32_t> prepare_secret_input(std::string_view text, bool* truncated = nullptr) const;
 
   // Summarizes `text` with `params` (start from default_params()).
   Result<SummaryResult> summarize(std::string_view text, const decoding::GenerationParams& params) const;
+  // The same, keeping the prefixed text, ids and summary in secret memory (sealed documents).
+  Result<SecretSummary> summarize_secret(std::string_view text, const decoding::GenerationParams& params) const;
   // Runs the model on ids as given (no prefix, no truncation beyond the model's own limit).
   Result<GenerateResult> generate(std::span<const int32_t> input_ids, const decoding::GenerationParams& params) const;
 
@@ -106,7 +126,7 @@ class Engine {
   mutable std::mutex compute_mu_;  // guards pool_ (one caller at a time)
   decoding::GenerationParams defaults_, model_defaults_;
   std::string prefix_;
-  int64_t max_input_tokens_ = 512;
+  int64_t max_input_tokens_ = 0;  // set from the model at load
 };
 
 }  // namespace sealsum::engine

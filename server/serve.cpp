@@ -326,15 +326,17 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
   } else {
     text = *req.text;
   }
+  // From here to the answer, what the engine holds of the text (prefixed text, ids, summary) is in
+  // secret memory (engine.h "Secrets"); the document itself stays in doc's SecretBuffer.
   if (!req.truncate) {
     bool truncated = false;
-    std::vector<int32_t> ids = engine_.prepare_input(text, &truncated);
+    (void)engine_.prepare_secret_input(text, &truncated);
     if (truncated) {
       return fail(413, "the input has more than " + std::to_string(engine_.max_input_tokens()) +
                            " tokens; send a shorter text or allow \"truncate\"");
     }
   }
-  auto s = engine_.summarize(text, params);
+  auto s = engine_.summarize_secret(text, params);
   if (!s.ok()) return fail(s.status().code() == Code::kInvalidArgument ? 400 : 500, s.status().message());
   const auto& t = s->timings;
   const bool sealed_output = doc && doc->output.sealed;
@@ -342,8 +344,8 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
     // Nothing about the summary's size or cost in clear (the operator relays the answer and reads
     // /metrics and the log): no token counts, timings or histograms; the ciphertext is padded to
     // a size bucket (secure/output_seal.h).
-    auto sealed = secure::seal_output(doc->output, secure::keyrelease::as_bytes(s->text), "document:" + *req.document);
-    secure::wipe(s->text.data(), s->text.size());
+    auto sealed = secure::seal_output(doc->output, secure::keyrelease::as_bytes(secure::view(s->text)),
+                                      "document:" + *req.document);
     if (!sealed.ok()) return fail(500, "cannot seal the summary: " + sealed.status().message());
     json out = {{"sealed_summary", std::move(sealed).value()}};
     return Answer{200, out.dump(), json{{"sealed_output", true}}};
@@ -359,9 +361,8 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
                 {"decode_ms", t.decode_ms},
                 {"detokenize_ms", t.detokenize_ms},
                 {"total_ms", t.total_ms}}},
-              {"summary", s->text}};
+              {"summary", secure::view(s->text)}};  // leaves in clear: the output policy says so
   std::string body = out.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (doc) secure::wipe(s->text.data(), s->text.size());
   return Answer{200, std::move(body),
                 json{{"input_tokens", t.input_tokens}, {"output_tokens", t.generated_tokens}, {"sealed_output", false}}};
 }

@@ -27,8 +27,8 @@
 #include "secure/attest/model_binding.h"
 #include "secure/attest/security_context.h"
 #include "secure/digest.h"
-#include "secure/attest/azure_inputs.h"
 #include "secure/process_hardening.h"
+#include "secure/attest/azure_inputs.h"
 #include "secure/sealed.h"
 #include "server/kbs_client.h"
 #include "server/serve.h"
@@ -176,8 +176,9 @@ int run_serve(const std::vector<std::string>& argv) {
     sim_measurement = list->front();
   }
 
-  // No core dumps and no ptrace/proc-mem access by other processes (every mode, --dev included),
-  // before the model, keys or any document is loaded.
+  // No core dumps and no ptrace/proc-mem access by other processes (every mode, --dev included), and
+  // wipe-on-free: main did both first thing (tools/cli/process_start.h), before any thread or secret.
+  // Hardening again is idempotent and covers an entry point that skipped main's protections.
   if (Status st = sealsum::secure::harden_process(); !st.is_ok()) return sealsum::cli::fail("serve", st);
 
   // Block the stop signals in every thread (the engine starts its pool below); one thread waits for them.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tools/cli/command.h"
+#include "tools/cli/process_start.h"
 
 #ifndef SEALSUM_PROGRAM
 #define SEALSUM_PROGRAM "sealsum"
@@ -22,6 +23,8 @@ static void print_help() {
 }
 
 int main(int argc, char** argv) {
+  // First: non-dumpable and wipe-on-free for the commands that hold documents (process_start.h).
+  if (int rc = sealsum::cli::protect_process(argc, argv); rc != 0) return rc;
 #ifdef SEALSUM_SINGLE_COMMAND
   {
     const auto& cmds = sealsum::cli::commands();
