@@ -1,9 +1,15 @@
 // Directory and HTTP(S) blob sources of sealed documents (see document_sources.h).
 #include "server/document_sources.h"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "common/files.h"
 #include "server/kbs_client.h"
@@ -48,6 +54,78 @@ class DirectorySource : public DocumentSource {
     }
     return bytes;
   }
+  Result<std::optional<std::string>> fetch_summary(const std::string& id, size_t max_bytes) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    const fs::path path = dir_ / (id + kSummarySuffix);
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return std::optional<std::string>();
+    if (!fs::is_regular_file(path, ec)) {
+      return invalid_argument("the summary of \"" + id + "\" in " + dir_.string() + " is not a regular file");
+    }
+    auto bytes = read_file_bounded(path, max_bytes);
+    if (!bytes.ok()) {
+      if (bytes.status().code() == Code::kResourceExhausted) {
+        return resource_exhausted("the summary of \"" + id + "\" is larger than the limit");
+      }
+      return bytes.status();
+    }
+    return std::optional<std::string>(std::move(bytes).value());
+  }
+
+  Result<bool> store_summary(const std::string& id, std::string_view bytes, bool replace) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    static std::atomic<unsigned long> counter{0};
+    const std::string name = id + kSummarySuffix;
+    const fs::path final_path = dir_ / name;
+    const fs::path tmp = dir_ / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    auto failed = [&](const std::string& what, int err) -> Status {
+      ::unlink(tmp.c_str());
+      return unavailable("cannot store the summary of \"" + id + "\" in " + dir_.string() + ": " + what + ": " +
+                         std::strerror(err) + " (is the directory writable?)");
+    };
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return unavailable("cannot create a file in " + dir_.string() + ": " + std::strerror(errno));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        return failed("write", err);
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return failed("fsync", err);
+    }
+    if (::close(fd) != 0) return failed("close", errno);
+    bool written = true;
+    if (replace) {
+      if (::rename(tmp.c_str(), final_path.c_str()) != 0) return failed("rename", errno);
+    } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
+      if (errno == EEXIST) {
+        written = false;
+      } else if (errno != EINVAL && errno != ENOSYS) {
+        return failed("rename", errno);
+      } else if (::link(tmp.c_str(), final_path.c_str()) != 0) {  // no RENAME_NOREPLACE on this filesystem
+        if (errno != EEXIST) return failed("link", errno);
+        written = false;
+      }
+      ::unlink(tmp.c_str());  // gone after a successful renameat2; the spare name after link/EEXIST
+    }
+    // Make the new name durable (a rerun after a crash must find it).
+    if (const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+      const int rc = ::fsync(dfd);
+      const int err = errno;
+      ::close(dfd);
+      if (rc != 0) return unavailable("cannot sync " + dir_.string() + ": " + std::strerror(err));
+    }
+    return written;
+  }
+
   std::string describe() const override { return dir_.string(); }
 
  private:
@@ -98,24 +176,57 @@ class BlobSource : public DocumentSource {
 
   Result<std::string> fetch(const std::string& id, size_t max_bytes) const override {
     if (!valid_document_id(id)) return invalid_argument("invalid document id");
-    std::string target = path_ + "/" + id + kSuffix + (query_.empty() ? "" : "?" + query_);
-    SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, max_bytes, "document \"" + id + "\""));
+    SEALSUM_ASSIGN_OR_RETURN(auto body, get(blob_target(id + kSuffix), max_bytes, "document \"" + id + "\""));
     if (!body.has_value()) return not_found("no document \"" + id + "\"");
     return std::move(body).value();
+  }
+
+  Result<std::optional<std::string>> fetch_summary(const std::string& id, size_t max_bytes) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    return get(blob_target(id + kSummarySuffix), max_bytes, "the summary of \"" + id + "\"");
+  }
+
+  // Put Blob (BlockBlob) of the whole summary: atomic on the service side. Without replace,
+  // "If-None-Match: *" makes the service refuse (409/412) when the blob exists.
+  Result<bool> store_summary(const std::string& id, std::string_view bytes, bool replace) const override {
+    if (!valid_document_id(id)) return invalid_argument("invalid document id");
+    const std::string what = "storing the summary of \"" + id + "\"";
+    SEALSUM_ASSIGN_OR_RETURN(auto cli, client());
+    httplib::Headers headers = {{"x-ms-version", "2021-08-06"}, {"x-ms-blob-type", "BlockBlob"}};
+    if (!replace) headers.emplace("If-None-Match", "*");
+    auto res = cli->Put(blob_target(id + kSummarySuffix), headers, bytes.data(), bytes.size(), "application/json");
+    if (!res) {
+      return unavailable(what + ": cannot reach " + origin_ + ": " + httplib::to_string(res.error()) +
+                         " (is the storage URL right?)");
+    }
+    if (res->status == 201 || res->status == 200) return true;
+    if (!replace && (res->status == 409 || res->status == 412)) return false;
+    return unavailable(what + ": " + describe() + " answered HTTP " + std::to_string(res->status) +
+                       (res->status == 403 ? " (is the SAS token valid and allowed to create and write blobs?)" : ""));
   }
 
   std::string describe() const override { return origin_ + path_; }
 
  private:
+  std::string blob_target(const std::string& name) const {
+    return path_ + "/" + name + (query_.empty() ? "" : "?" + query_);
+  }
+
+  Result<std::unique_ptr<httplib::Client>> client() const {
+    auto cli = std::make_unique<httplib::Client>(origin_);
+    if (!cli->is_valid()) return invalid_argument("cannot use the document store origin " + origin_);
+    cli->set_connection_timeout(10, 0);
+    cli->set_read_timeout(timeout_s_, 0);
+    cli->set_write_timeout(timeout_s_, 0);
+    cli->enable_server_certificate_verification(true);
+    return cli;
+  }
+
   // The body of a 200 answer, nullopt for 404; other statuses and transport failures are
   // kUnavailable naming `what` and the host (never the query).
   Result<std::optional<std::string>> get(const std::string& target, size_t max_bytes,
                                                   const std::string& what) const {
-    httplib::Client cli(origin_);
-    if (!cli.is_valid()) return invalid_argument("cannot use the document store origin " + origin_);
-    cli.set_connection_timeout(10, 0);
-    cli.set_read_timeout(timeout_s_, 0);
-    cli.enable_server_certificate_verification(true);
+    SEALSUM_ASSIGN_OR_RETURN(auto cli, client());
     const httplib::Headers headers = {{"x-ms-version", "2021-08-06"}};
     int status = 0;
     bool too_big = false;
@@ -137,7 +248,7 @@ class BlobSource : public DocumentSource {
       body.append(data, n);
       return true;
     };
-    auto res = cli.Get(target, headers, on_response, on_data);
+    auto res = cli->Get(target, headers, on_response, on_data);
     if (too_big) return resource_exhausted(what + " in " + describe() + " is larger than the limit");
     if (!res) {
       return unavailable(what + ": cannot reach " + origin_ + ": " + httplib::to_string(res.error()) +

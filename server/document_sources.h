@@ -13,15 +13,24 @@
 //                            NextMarker, at most kMaxListPages pages), keeping names "<id>.sealed"
 //                            with a valid id. The SAS query is a credential: it never appears in a
 //                            message or log (errors name the host and the id only).
+// Summaries (`sealsum batch`, server/batch.h) are stored next to their documents as
+// "<id>.summary.json": DIR/<id>.summary.json, or the blob <container>/<id>.summary.json. Writes are
+// atomic: a directory write goes to a hidden temporary file (".<id>.summary.json.tmp-PID-N",
+// fsynced, never a valid id so never listed) that is then linked (no overwrite) or renamed
+// (replace) to its name; a blob write is one Put Blob (BlockBlob; "If-None-Match: *" when it must
+// not overwrite). A reader never sees a partial summary under the final name.
 // Limits: fetch refuses documents over max_bytes (kResourceExhausted) while downloading; a list
 // answer is at most kMaxListAnswerBytes a page. Ids are checked with valid_document_id before any
 // path or URL is built from them.
-// Thread safety: list() and fetch() may be called concurrently (each HTTP call has its own client).
+// Thread safety: every method may be called concurrently (each HTTP call has its own client);
+// concurrent store_summary calls for one id leave exactly one complete summary.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -30,6 +39,7 @@ namespace sealsum::server {
 
 inline constexpr size_t kMaxListAnswerBytes = 4u << 20;
 inline constexpr int kMaxListPages = 64;
+inline constexpr char kSummarySuffix[] = ".summary.json";
 
 class DocumentSource {
  public:
@@ -38,6 +48,12 @@ class DocumentSource {
   virtual Result<std::vector<std::string>> list() const = 0;
   // The sealed bytes of `id`. kNotFound when absent, kResourceExhausted over max_bytes.
   virtual Result<std::string> fetch(const std::string& id, size_t max_bytes) const = 0;
+  // The summary stored next to `id`, or nullopt when there is none. kResourceExhausted over max_bytes.
+  virtual Result<std::optional<std::string>> fetch_summary(const std::string& id, size_t max_bytes) const = 0;
+  // Stores `bytes` as the summary of `id`, atomically (see above). replace=false: only if none
+  // exists; returns false (and changes nothing) when one already does. replace=true overwrites.
+  // kUnavailable when the store refuses the write (the message names the id and the store only).
+  virtual Result<bool> store_summary(const std::string& id, std::string_view bytes, bool replace) const = 0;
   // For logs and messages: the directory, or scheme://host/container (never the query).
   virtual std::string describe() const = 0;
 };

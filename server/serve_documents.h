@@ -92,6 +92,8 @@ class DocumentStore {
 
   // Ids of the source's <id>.sealed documents (valid ids only), sorted.
   Result<std::vector<std::string>> list() const { return source_->list(); }
+  // The source the documents come from (`sealsum batch` stores summaries next to them).
+  const DocumentSource& source() const { return *source_; }
   // kNotFound for an unknown id; key-release and authentication failures pass through.
   Result<OpenedDocument> open(const std::string& id);
 

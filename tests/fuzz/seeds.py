@@ -183,6 +183,12 @@ def main() -> int:
         '"early_stopping":"never"}')
     put("serve_api_fuzz", "envelope", 'SEALSUM-DOCUMENT-V1\n{"mode":"plaintext"}\nSome text.')
     put("serve_api_fuzz", "measurements", ",".join(["ab" * 48, "00" * 48]))
+    put("batch_fuzz", "plain.json", '{"format":"sealsum-summary-v1","document":"doc-1","summary":"A summary.",'
+        '"truncated":false}')
+    b64 = lambda n: base64.urlsafe_b64encode(bytes(range(n))).decode().rstrip("=")
+    put("batch_fuzz", "sealed.json", json.dumps({"format": "sealsum-summary-v1", "document": "doc-1", "sealed_summary": {
+        "alg": "X25519-HKDF-SHA256-A256GCM", "consumer": "auditor", "context": "document:doc-1", "epk": b64(32),
+        "iv": b64(12), "ciphertext": b64(256), "tag": b64(16), "padding": "bucket-v1"}}))
 
     for t in sorted(counts):
         print(f"seeds: {t}: {counts[t]}")
