@@ -5,9 +5,10 @@
 //       -> Result<secure::SecretBuffer>   (the 32-byte key; see secure/keyrelease/config.h)
 //
 // HttplibTransport: http:// and https:// URLs (server certificates verified against the system
-// CA store, or `ca_cert_file` when set); bounded connect/read timeouts; answers larger than
-// max_response_bytes are cut off and reported as kUnavailable. Headers may carry credentials
-// (Authorization) and are never logged.
+// CA store, or `ca_cert_file` when set); bounded connect/read timeouts; no redirects; answers
+// larger than max_response_bytes (or the request's own bound) are cut off and reported as
+// kResourceExhausted. Headers may carry credentials (Authorization) and are never logged; secret
+// headers and bodies (client.h HttpRequest) are wiped from this transport's copies after sending.
 // Thread safety: a transport may be shared; each post() uses its own connection.
 #pragma once
 
@@ -32,6 +33,7 @@ class HttplibTransport : public secure::keyrelease::HttpTransport {
   explicit HttplibTransport(HttpTransportOptions options = {}) : options_(std::move(options)) {}
   Result<secure::keyrelease::HttpResponse> post(const std::string& url, const std::string& body,
                                                 const secure::keyrelease::HttpHeaders& headers) override;
+  Result<secure::keyrelease::HttpResponse> send(const secure::keyrelease::HttpRequest& request) override;
 
  private:
   HttpTransportOptions options_;

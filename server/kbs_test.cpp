@@ -159,7 +159,7 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
   AzureSkrConfig c;
   c.maa_endpoint = azure.url();
   c.key_vault_url = azure.url();
-  c.bearer_token = "aad-token";
+  c.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(as_bytes("aad-token")).value());
   c.release_trust.pinned_public_keys_pem = {azure.akv_public_pem()};
   server::HttplibTransport transport;
   SimulatedWithFixtureCerts tee(0x7A);
@@ -179,7 +179,7 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
   }
   SECTION("a wrong bearer token is refused") {
     AzureSkrConfig w = c;
-    w.bearer_token = "stolen";
+    w.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(as_bytes("stolen")).value());
     CHECK(AzureSkrClient(w, transport, tee).release("sealsum-model").status().code() == Code::kPermissionDenied);
   }
   SECTION("a release answer signed by an untrusted key is refused") {

@@ -14,6 +14,10 @@
 namespace sealsum::secure::keyrelease {
 
 Result<attest::SnpEvidence> HardwareEvidenceSource::load_certificates() const {
+  return load_evidence_certificates(options_);
+}
+
+Result<attest::SnpEvidence> load_evidence_certificates(const HardwareEvidenceOptions& options_) {
   attest::SnpEvidence e;
   if (options_.security_context_dir) {
     SEALSUM_ASSIGN_OR_RETURN(attest::SecurityContext ctx, attest::read_security_context(*options_.security_context_dir));
@@ -49,6 +53,19 @@ Result<attest::SnpEvidence> HardwareEvidenceSource::collect(const std::array<uin
   attest::SnpEvidence e = *certificates_;
   SEALSUM_ASSIGN_OR_RETURN(e.report, attest::get_report_hardware(report_data, options_.vmpl));
   return e;
+}
+
+Result<HttpResponse> HttpTransport::send(const HttpRequest& r) {
+  if (r.method != "POST" || r.content_type != "application/json" || r.secret_body || r.secret_response ||
+      !r.secret_headers.empty()) {
+    return unimplemented("this HTTP transport sends plain JSON POSTs only");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(HttpResponse res, post(r.url, std::string(r.body), r.headers));
+  if (r.max_response_bytes != 0 && res.body.size() > r.max_response_bytes) {
+    return resource_exhausted("the answer of " + r.url.substr(0, r.url.find('?')) + " exceeds " +
+                              std::to_string(r.max_response_bytes) + " bytes");
+  }
+  return res;
 }
 
 Status refusal_status(const std::string& service, int http_status, const std::string& body) {

@@ -26,6 +26,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,9 +42,28 @@ namespace sealsum::secure::keyrelease {
 struct HttpResponse {
   int status = 0;
   std::string body;
+  SecretBuffer secret_body;  // filled instead of `body` for HttpRequest::secret_response
 };
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// A request that may carry credentials (azure_identity.h): header values in `secret_headers` and
+// a `secret_body` are copied by the transport only into buffers it wipes after the exchange, and
+// never logged; with `secret_response` the answer is received into HttpResponse::secret_body (a
+// SecretBuffer of max_response_bytes) instead of `body`. Every answer is bounded by
+// max_response_bytes (0: the transport's default); a longer one is kResourceExhausted.
+struct HttpRequest {
+  std::string method = "POST";  // "GET" or "POST"
+  std::string url;
+  std::string_view body;        // POST only; the caller keeps it alive during send()
+  bool secret_body = false;
+  std::string content_type = "application/json";
+  HttpHeaders headers;
+  std::vector<std::pair<std::string, std::span<const uint8_t>>> secret_headers;
+  size_t max_response_bytes = 0;
+  bool secret_response = false;
+  int timeout_s = 0;            // connect and read timeout; 0: the transport's default
+};
 
 class HttpTransport {
  public:
@@ -50,6 +71,9 @@ class HttpTransport {
   // POSTs `body` with Content-Type application/json. A reachable service answering any status is
   // a success here; kUnavailable when it cannot be reached or the answer exceeds the size limit.
   virtual Result<HttpResponse> post(const std::string& url, const std::string& body, const HttpHeaders& headers) = 0;
+  // Any request above. This default serves plain JSON POSTs through post() and answers
+  // kUnimplemented for anything else (GET, forms, secrets); the cpp-httplib transport implements all.
+  virtual Result<HttpResponse> send(const HttpRequest& request);
 };
 
 class EvidenceSource {
@@ -75,6 +99,12 @@ struct HardwareEvidenceOptions {
   std::optional<std::filesystem::path> security_context_dir;
   uint32_t vmpl = 0;
 };
+// The certificates (and UVM endorsement) those options name, in an SnpEvidence without a report.
+// kInvalidArgument when they name none.
+Result<attest::SnpEvidence> load_evidence_certificates(const HardwareEvidenceOptions& options);
+inline bool names_certificates(const HardwareEvidenceOptions& o) {
+  return o.security_context_dir || o.host_amd_cert_json || (o.vcek && o.cert_chain);
+}
 class HardwareEvidenceSource : public EvidenceSource {
  public:
   explicit HardwareEvidenceSource(HardwareEvidenceOptions o) : options_(std::move(o)) {}

@@ -1,11 +1,12 @@
 // libFuzzer target for every parser of outside bytes in secure/keyrelease: release requests,
-// runtime data, refusal bodies, release policies, JWS compact tokens, Key Vault release answers
-// and audit-log style JSON. The first byte picks the parser. Build: -DSEALSUM_FUZZ=ON with clang.
+// runtime data, refusal bodies, release policies, JWS compact tokens, Key Vault release answers,
+// managed-identity token answers and release signer PEM files. The first byte picks the parser. Build: -DSEALSUM_FUZZ=ON with clang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "secure/keyrelease/azure.h"
+#include "secure/keyrelease/azure_identity.h"
 #include "secure/keyrelease/jws.h"
 #include "secure/keyrelease/protocol.h"
 #include "secure/broker/store.h"
@@ -15,7 +16,7 @@ using namespace sealsum::secure::keyrelease;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 8) {
     case 0: (void)parse_release_request(in); break;
     case 1: {
       auto rt = parse_runtime_data(in);
@@ -33,9 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }();
       static const JwsTrust trust{{pem}, {}, std::nullopt};
       static const RsaPrivateKey key = std::move(RsaPrivateKey::generate(2048)).value();
-      (void)unwrap_akv_release(in, trust, key);
+      (void)unwrap_akv_release(in, trust, key, "fuzz-key");
       break;
     }
+    case 6: (void)parse_token_response({data + 1, size - 1}, 1000); break;
+    case 7: (void)release_trust_from_pem(in); break;
   }
   return 0;
 }

@@ -101,7 +101,10 @@ class InProcessTransport : public HttpTransport {
     if (url.ends_with("/v1/challenge")) r = broker_.challenge();
     else if (url.ends_with("/v1/release")) r = broker_.release(body);
     else r = {404, "{}"};
-    return HttpResponse{r.status, r.body};
+    HttpResponse out;
+    out.status = r.status;
+    out.body = r.body;
+    return out;
   }
 
  private:

@@ -13,6 +13,13 @@
 // URL, server/document_sources.h; its SAS from $SEALSUM_DOCUMENTS_SAS, never the command line) with
 // keys from the broker too. In --dev, --kbs/--documents/--sealed-model also work, with the simulated TEE as the
 // evidence source (the broker's policy must allow_simulated).
+// --key-release azure --maa-endpoint URL --akv-endpoint URL --akv-signer PEM: the keys come from
+// Azure Key Vault / Managed HSM Secure Key Release instead (secure/keyrelease/azure.h): MAA attests
+// the evidence, the vault releases each key (Key Vault key name = --model-key-id, else the kid in
+// the sealed file's header; NAME or NAME/VERSION) wrapped to this process, with an access token of
+// the managed identity the environment offers (azure_identity.h: $IDENTITY_ENDPOINT, workload
+// identity, IMDS; never a token on the command line). With --dev, --host-amd-cert or
+// --vcek/--cert-chain attach certificates to the simulated reports (only stand-ins accept those).
 // SIGINT/SIGTERM stop accepting, finish queued requests and exit 0.
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +33,7 @@
 #include "engine/engine.h"
 #include "secure/attest/model_binding.h"
 #include "secure/attest/security_context.h"
+#include "common/files.h"
 #include "secure/digest.h"
 #include "secure/process_hardening.h"
 #include "secure/attest/azure_inputs.h"
@@ -66,7 +74,7 @@ std::optional<std::string> security_context_dir(const sealsum::cli::Args& args, 
 kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
                                     const std::optional<std::array<uint8_t, 48>>& sim_measurement) {
   kr::KeyReleaseConfig c;
-  c.backend = kr::Backend::kBroker;
+  c.backend = args.get_or("key-release", "broker") == "azure" ? kr::Backend::kAzure : kr::Backend::kBroker;
   c.broker_url = args.get_or("kbs", "");
   c.insecure_simulated_tee = dev;
   c.simulated_measurement = sim_measurement;
@@ -76,6 +84,35 @@ kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
   if (auto p = args.get("uvm-endorsement")) c.hardware.uvm_endorsement = *p;
   if (auto p = security_context_dir(args, dev)) c.hardware.security_context_dir = *p;
   return c;
+}
+
+// The Azure back end's configuration: endpoints, the release answer's signer, and the managed
+// identity credential (shared by every release, so its token is cached).
+Result<kr::AzureSkrConfig> azure_config(const sealsum::cli::Args& args) {
+  kr::AzureSkrConfig a;
+  a.maa_endpoint = args.get_or("maa-endpoint", "");
+  a.key_vault_url = args.get_or("akv-endpoint", "");
+  for (std::string* u : {&a.maa_endpoint, &a.key_vault_url}) {
+    while (!u->empty() && u->back() == '/') u->pop_back();
+  }
+  SEALSUM_RETURN_IF_ERROR(kr::check_azure_endpoints(a));
+  SEALSUM_ASSIGN_OR_RETURN(std::string pem, sealsum::read_file_bounded(*args.get("akv-signer"), 64 * 1024));
+  auto trust = kr::release_trust_from_pem(pem);
+  if (!trust.ok()) return trust.status().with_context("--akv-signer");
+  a.release_trust = std::move(trust).value();
+  kr::ManagedIdentityOptions mi;
+  auto kind = kr::parse_identity_kind(args.get_or("identity", "auto"));
+  if (!kind.ok()) return kind.status().with_context("--identity");
+  mi.kind = *kind;
+  mi.resource = kr::key_vault_resource(a.key_vault_url);
+  mi.client_id = args.get_or("identity-client-id", "");
+  mi.imds_endpoint = args.get_or("imds-endpoint", mi.imds_endpoint);
+  while (!mi.imds_endpoint.empty() && mi.imds_endpoint.back() == '/') mi.imds_endpoint.pop_back();
+  SEALSUM_ASSIGN_OR_RETURN(kr::IdentityEnvironment env, kr::read_identity_environment());
+  auto credential = kr::ManagedIdentityCredential::create(mi, std::move(env), std::make_shared<srv::HttplibTransport>());
+  if (!credential.ok()) return credential.status().with_context("managed identity");
+  a.access_token = std::move(credential).value();
+  return a;
 }
 
 Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::string& kid) {
@@ -122,11 +159,22 @@ Result<LoadedModel> load_engine(const sealsum::cli::Args& args, const kr::KeyRel
 }
 
 int run_serve(const std::vector<std::string>& argv) {
-  sealsum::cli::Args args("serve", "(--model MODEL --dev | --sealed-model FILE --kbs URL) [--port N] [options]");
+  sealsum::cli::Args args("serve", "(--model MODEL --dev | --sealed-model FILE (--kbs URL | --key-release azure "
+                                   "--maa-endpoint URL --akv-endpoint URL --akv-signer PEM)) [--port N] [options]");
   args.option("model", "MODEL", "plaintext model file (--dev only)")
-      .option("sealed-model", "FILE", "sealed model file; its key comes from --kbs")
-      .option("model-key-id", "ID", "key id of the sealed model (default: the id in its header)")
+      .option("sealed-model", "FILE", "sealed model file; its key comes from --kbs or --key-release azure")
+      .option("model-key-id", "ID", "key id of the sealed model (default: the id in its header); azure: the Key "
+                                     "Vault key NAME or NAME/VERSION")
       .option("kbs", "URL", "key broker (sealsum kbs serve), e.g. http://127.0.0.1:8443")
+      .option("key-release", "broker|azure", "where the keys come from (default broker: --kbs)")
+      .option("maa-endpoint", "URL", "azure: Microsoft Azure Attestation, e.g. https://sharedeus.eus.attest.azure.net")
+      .option("akv-endpoint", "URL", "azure: Key Vault or Managed HSM, e.g. https://NAME.managedhsm.azure.net")
+      .option("akv-signer", "PEM", "azure: the release answer's signer: PUBLIC KEY blocks (pinned) and/or "
+                                   "CERTIFICATE blocks (roots of its x5c chain)")
+      .option("identity", "SOURCE", "azure: managed identity source auto|app-service|workload|imds (default auto: "
+                                    "$IDENTITY_ENDPOINT, then workload identity, then IMDS)")
+      .option("identity-client-id", "ID", "azure: client id of a user-assigned identity (default $AZURE_CLIENT_ID)")
+      .option("imds-endpoint", "URL", "azure: IMDS address (default http://169.254.169.254; tests)")
       .option("documents", "DIR|URL", "sealed documents <id>.sealed: a directory, or a blob container "
                                       "https://host/container[?SAS] (http:// with --dev)")
       .option("host", "HOST", "address to listen on (default 127.0.0.1; --dev forces it)")
@@ -152,8 +200,20 @@ int run_serve(const std::vector<std::string>& argv) {
   if (args.has("model") && !dev) {
     return usage_error(args, "a plaintext --model is allowed only with --dev; seal it and use --sealed-model");
   }
-  if ((args.has("sealed-model") || args.has("documents")) && !args.has("kbs")) {
-    return usage_error(args, "--sealed-model and --documents need --kbs URL to obtain their keys");
+  const std::string key_release = args.get_or("key-release", "broker");
+  if (key_release != "broker" && key_release != "azure") return usage_error(args, "--key-release must be broker or azure");
+  if (key_release == "azure") {
+    if (args.has("kbs")) return usage_error(args, "--kbs is the broker back end; --key-release azure uses Key Vault");
+    for (const char* f : {"maa-endpoint", "akv-endpoint", "akv-signer"}) {
+      if (!args.has(f)) return usage_error(args, std::string("--key-release azure needs --") + f);
+    }
+  } else {
+    for (const char* f : {"maa-endpoint", "akv-endpoint", "akv-signer", "identity", "identity-client-id", "imds-endpoint"}) {
+      if (args.has(f)) return usage_error(args, std::string("--") + f + " needs --key-release azure");
+    }
+    if ((args.has("sealed-model") || args.has("documents")) && !args.has("kbs")) {
+      return usage_error(args, "--sealed-model and --documents need --kbs URL (or --key-release azure) to obtain their keys");
+    }
   }
   if (dev && args.has("host") && args.get_or("host", "") != "127.0.0.1") {
     return usage_error(args, "--dev listens on 127.0.0.1 only");
@@ -191,6 +251,16 @@ int run_serve(const std::vector<std::string>& argv) {
   if (dev) std::cerr << kDevWarning << std::flush;
   srv::LogSink log = srv::stderr_log();
   kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
+  if (rc.backend == kr::Backend::kAzure) {
+    auto azure = azure_config(args);
+    if (!azure.ok()) return usage_error(args, "--key-release azure: " + azure.status().message());
+    rc.azure = std::move(azure).value();
+    auto* mi = dynamic_cast<kr::ManagedIdentityCredential*>(rc.azure.access_token.get());
+    log(nlohmann::json{{"event", "key_release"}, {"backend", "azure"}, {"maa", rc.azure.maa_endpoint},
+                       {"vault", rc.azure.key_vault_url},
+                       {"identity", mi ? kr::identity_kind_name(mi->kind()) : "given"}}
+            .dump());
+  }
   // The evidence source first: a binary without the simulated TEE (the release sealsum-serve) refuses
   // --dev here, before any model is read.
   auto source = kr::make_evidence_source(rc);
