@@ -8,6 +8,7 @@
 # Usage: tools/fuzz_merge.sh TARGET...        (targets built in BUILD by tools/fuzz.sh)
 # Env:   FUZZ_BUILD (default build-fuzz), SEALSUM_FIXTURES (default ../shared),
 #        MERGE_MAX_LEN   -max_len for the merge (default 65536: bigger inputs are left out),
+#        MERGE_FLAGS     extra libFuzzer flags for the merge (e.g. -use_counters=0: edges only, fewer files)
 #        MERGE_MAX_FILES / MERGE_MAX_KIB  caps per target (default 300 files, 2048 KiB); over a cap
 #                        the target's corpus is not replaced (exit 1)
 # Exit:  0 when every target's corpus was replaced; 1 otherwise.
@@ -30,7 +31,7 @@ for t in "$@"; do
   rm -rf "$new"; mkdir -p "$new" "$repo"
   inputs=("$repo")
   for d in "$build/corpus/$t" "$build/seeds/$t"; do [ -d "$d" ] && inputs+=("$d"); done
-  if ! nice -n 19 "$exe" -merge=1 -max_len="$max_len" -rss_limit_mb=2048 -timeout=60 "$new" "${inputs[@]}" \
+  if ! nice -n 19 "$exe" -merge=1 ${MERGE_FLAGS:-} -max_len="$max_len" -rss_limit_mb=2048 -timeout=60 "$new" "${inputs[@]}" \
       >"$build/merge/$t.log" 2>&1; then
     echo "$t: merge failed (a crash? log: $build/merge/$t.log)"; failed=1; continue
   fi
@@ -47,6 +48,6 @@ for t in "$@"; do
   fi
   rm -rf "$repo"; mkdir -p "$repo"
   cp "$new"/* "$repo"/ 2>/dev/null || true
-  echo "$t: $n files, $kib KiB ($dropped fixture copies dropped); $(grep -m1 -oE 'cov: [0-9]+ ft: [0-9]+' <(grep 'MERGE-OUTER\|INITED\|DONE' "$build/merge/$t.log" | tail -n 1) || true)"
+  echo "$t: $n files, $kib KiB ($dropped fixture copies dropped); $(sed -nE 's/^MERGE-OUTER: [0-9]+ new files with ([0-9]+) new features added; ([0-9]+) new coverage edges/ft: \1 cov: \2/p' "$build/merge/$t.log" | tail -n 1)"
 done
 exit $failed
