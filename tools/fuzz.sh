@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds every libFuzzer target (*_fuzz.cpp, clang + ASan/UBSan) and runs each one briefly from its
-# seed corpus. A target that fails to build, crashes, leaks, hangs or runs out of memory fails the
+# Builds every libFuzzer target (*_fuzz.cpp, clang + ASan/UBSan), replays each target's committed
+# corpus (tests/fuzz/corpus/NAME: every input once), then fuzzes it briefly from that corpus and its
+# seeds. A crash on replay fails the stage like one found by fuzzing. A target that fails to build, crashes, leaks, hangs or runs out of memory fails the
 # stage (exit 1); the crash input is kept under BUILD/artifacts and shown in hex with the sanitizer's
 # summary and top frames.
 #
@@ -15,8 +16,10 @@
 #        FUZZ_INPUT_TIMEOUT seconds one input may take before it counts as a hang (default 60)
 #        SEALSUM_WERROR     ON makes warnings errors, as in tools/setup.sh (default OFF)
 # Output: per target one line "NAME RESULT runs=N secs=S", then one "fuzz: ..." total line.
-# Files:  BUILD/seeds/NAME (regenerated each run by tests/fuzz/seeds.py), BUILD/corpus/NAME (grows
-#         across runs), BUILD/artifacts/NAME-crash-* etc., BUILD/logs/{build,run}-NAME.log.
+# Files:  tests/fuzz/corpus/NAME (committed, read only here; minimized with -merge=1, see README
+#         "Fuzzing"; no file may be byte-identical to a fixture file, checked here), BUILD/seeds/NAME
+#         (regenerated each run by tests/fuzz/seeds.py), BUILD/corpus/NAME (grows across runs),
+#         BUILD/artifacts/NAME-crash-* etc., BUILD/logs/{build,replay,run}-NAME.log.
 # Needs:  clang-14 and libclang-rt-14-dev (tools/setup.sh installs them), python3 (seed generator).
 set -uo pipefail
 
@@ -95,6 +98,35 @@ if ! python3 "$root/tests/fuzz/seeds.py" "$build/seeds" >"$logs/seeds.log" 2>&1;
   exit 1
 fi
 
+# ---- committed corpora: nothing copied from the fixtures -------------------------------------
+committed="$root/tests/fuzz/corpus"
+if [ -d "$committed" ]; then
+  copies=$(python3 - "$committed" "$fixtures" <<'PY'
+import hashlib, os, sys
+def files(d):
+    for dp, _, fs in os.walk(d):
+        for f in fs:
+            yield os.path.join(dp, f)
+corpus = {}
+for p in files(sys.argv[1]):
+    corpus.setdefault(os.path.getsize(p), []).append(p)
+digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+for p in files(sys.argv[2]):
+    same = corpus.get(os.path.getsize(p), [])
+    if same:
+        h = digest(p)
+        for c in same:
+            if digest(c) == h:
+                print(f"{c} (= {p})")
+PY
+)
+  if [ -n "$copies" ]; then
+    echo "$copies" | sed 's/^/    /'
+    echo "fuzz: FAILED: committed corpus files above are copies of fixture files; remove them"
+    exit 1
+  fi
+fi
+
 # ---- run --------------------------------------------------------------------------------------
 exe_of() { find "$build" -type f -name "$1" -perm -u+x -not -path '*/CMakeFiles/*' | head -n 1; }
 symbolizer="$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer || true)"
@@ -106,11 +138,26 @@ run_one() {
   log="$logs/run-$t.log"
   mkdir -p "$build/corpus/$t" "$build/seeds/$t"
   t0=$(date +%s)
+  # Replay: every committed input once (-runs=0 stops after the initial corpus pass).
+  if [ -d "$committed/$t" ]; then
+    ( cd "$build" && ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:allocator_may_return_null=1${symbolizer:+:external_symbolizer_path=$symbolizer}" \
+        UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${symbolizer:+:external_symbolizer_path=$symbolizer}" \
+        timeout -k 10 $((input_timeout + 600)) "$exe" -runs=0 -rss_limit_mb="$rss_mb" -timeout="$input_timeout" \
+        -artifact_prefix="$build/artifacts/$t-replay-" "$committed/$t" ) >"$logs/replay-$t.log" 2>&1
+    rc=$?
+    if [ $rc -ne 0 ] || ! grep -q '^Done [0-9]* runs' "$logs/replay-$t.log"; then
+      cp "$logs/replay-$t.log" "$log"
+      echo "REPLAY-FAILED 0 $(( $(date +%s) - t0 ))" >"$logs/result-$t"
+      return
+    fi
+  fi
+  local corpora=("$build/corpus/$t" "$build/seeds/$t")
+  [ -d "$committed/$t" ] && corpora+=("$committed/$t")
   ( cd "$build" && ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:allocator_may_return_null=1${symbolizer:+:external_symbolizer_path=$symbolizer}" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${symbolizer:+:external_symbolizer_path=$symbolizer}" \
       timeout -k 10 $((secs + input_timeout + 120)) "$exe" -max_total_time="$secs" -rss_limit_mb="$rss_mb" \
       -timeout="$input_timeout" -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" \
-      "$build/corpus/$t" "$build/seeds/$t" ) >"$log" 2>&1
+      "${corpora[@]}" ) >"$log" 2>&1
   rc=$?
   s=$(( $(date +%s) - t0 ))
   n=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)

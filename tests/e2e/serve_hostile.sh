@@ -17,51 +17,13 @@ for pid in "$serve_PID" "$kbs_PID"; do
   grep -E '^Max core file size +0 +0 ' "/proc/$pid/limits" >/dev/null || fail "pid $pid has a core-file limit: $(grep core /proc/$pid/limits)"
 done
 
-cat >"$WORK/attack.py" <<'PY'
-import socket, sys, threading, time
-host_port = sys.argv[1].split("//")[1].split("/")[0]
-host, port = host_port.rsplit(":", 1)
-first = sys.argv[2].encode()
-seconds = float(sys.argv[3])
-end = time.time() + seconds
-def connect(src):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect((host, int(port)))
-    return s
-def slow():
-    socks = []
-    while time.time() < end:
-        while len(socks) < 50:
-            try:
-                s = connect("127.0.0.2"); s.sendall(first); socks.append(s)
-            except OSError:
-                time.sleep(0.05); break
-        for s in list(socks):
-            try:
-                s.send(b"X-Slow: a\r\n")
-            except OSError:
-                socks.remove(s); s.close()
-        time.sleep(2)
-def flood():
-    chunk = b"".join(b"X-Flood-%d: 0123456789abcdef\r\n" % i for i in range(256))
-    while time.time() < end:
-        try:
-            s = connect("127.0.0.3"); s.sendall(first)
-            while time.time() < end:
-                s.sendall(chunk)
-        except OSError:
-            pass
-threads = [threading.Thread(target=slow), threading.Thread(target=flood)]
-for t in threads: t.start()
-for t in threads: t.join()
-PY
+ATTACK="$(dirname "$0")/attack.py"  # the slow-header clients and the header flood
 
 # probe NAME PID URL CURL_ARGS...: attacks for 8 s while probing every 0.5 s.
 probe() {
   local name="$1" pid="$2" url="$3"; shift 3
   local idle; idle="$(rss_kb "$pid")"; local peak="$idle"
-  python3 "$WORK/attack.py" "$url" "$ATTACK_LINE" 8 &
+  python3 "$ATTACK" "$url" "$ATTACK_LINE" 8 &
   local attacker=$!
   PIDS+=("$attacker")
   sleep 0.5

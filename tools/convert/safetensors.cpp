@@ -67,7 +67,8 @@ Result<StateDict> parse_safetensors(std::span<const uint8_t> bytes, const std::s
     st.f32.resize(size_t(numel) * 4);
     const uint8_t* p = data + b;
     if (es == 4) {
-      std::memcpy(st.f32.data(), p, st.f32.size());
+      // A zero-element tensor has an empty buffer whose data() may be null: memcpy needs non-null.
+      if (!st.f32.empty()) std::memcpy(st.f32.data(), p, st.f32.size());
     } else {
       for (uint64_t k = 0; k < numel; ++k) {
         const uint16_t x = uint16_t(p[2 * k] | p[2 * k + 1] << 8);
