@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/broker.h"
+#include "secure/broker/broker.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "secure/output_seal.h"
 #include "common/fixtures.h"

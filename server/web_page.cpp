@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "secure/attest/certs.h"
 #include "secure/attest/report.h"
 #include "secure/digest.h"
 
@@ -38,12 +37,14 @@ constexpr char kBrokenPage[] =
 
 }  // namespace
 
+// Read straight from the one list (secure/attest/amd_roots.inc), not through the verifier's
+// certs.cpp: the relying-party verifier is not linked into sealsum-serve, which only serves the page.
 std::string web_ark_pins_js() {
   std::string out;
-  for (const secure::attest::PinnedRoot& r : secure::attest::amd_pinned_roots()) {
-    if (!out.empty()) out += ", ";
-    out += "\"" + secure::to_hex(r.spki_sha256) + "\": \"" + secure::attest::product_name(r.product) + "\"";
-  }
+#define SEALSUM_AMD_ROOT(product, spki_sha256_hex) \
+  out += std::string(out.empty() ? "" : ", ") + "\"" spki_sha256_hex "\": \"" #product "\"";
+#include "secure/attest/amd_roots.inc"
+#undef SEALSUM_AMD_ROOT
   return out;
 }
 
