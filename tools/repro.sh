@@ -28,9 +28,16 @@ if [ -n "$against" ] && [ ! -f "$against" ]; then
   exit 2
 fi
 
-rev="$(git -C "$root" stash create 2>/dev/null || true)"
-rev="${rev:-$(git -C "$root" rev-parse HEAD)}"
-export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct HEAD)}"
+# A git checkout is cloned at the current commit (plus uncommitted changes to tracked files); a tree
+# without git (an unpacked source archive) is copied, build directories and node_modules left out.
+rev=""
+if git -C "$root" rev-parse HEAD >/dev/null 2>&1; then
+  rev="$(git -C "$root" stash create 2>/dev/null || true)"
+  rev="${rev:-$(git -C "$root" rev-parse HEAD)}"
+  export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct HEAD)}"
+else
+  export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-0}"
+fi
 export CCACHE_DISABLE=1 LC_ALL=C TZ=UTC
 jobs="${REPRO_JOBS:-$(nproc)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/sealsum-repro.XXXXXX")"
@@ -40,8 +47,13 @@ trap cleanup EXIT
 # build_at DIR: clone the revision into DIR and build TARGET there; prints the binary's path.
 build_at() {
   local src="$1"
-  git clone -q --no-checkout --no-hardlinks "$root" "$src"
-  git -C "$src" -c advice.detachedHead=false checkout -q "$rev"
+  if [ -n "$rev" ]; then
+    git clone -q --no-checkout --no-hardlinks "$root" "$src"
+    git -C "$src" -c advice.detachedHead=false checkout -q "$rev"
+  else
+    mkdir -p "$src"
+    tar -C "$root" --exclude='./build*' --exclude=./.git --exclude=node_modules -cf - . | tar -C "$src" -xf -
+  fi
   cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release -DSEALSUM_TESTS=OFF >"$src.configure.log" 2>&1 \
     || { echo "repro: configure failed at $src (log: $src.configure.log)" >&2; cat "$src.configure.log" >&2; exit 2; }
   cmake --build "$src/build" -j"$jobs" --target "$target" >"$src.build.log" 2>&1 \
@@ -52,7 +64,7 @@ build_at() {
   echo "$bin"
 }
 
-echo "repro: $target at $(git -C "$root" rev-parse --short "$rev"), SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" >&2
+echo "repro: $target at ${rev:0:7}${rev:+, }SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH" >&2
 echo "repro: $(g++ --version | head -1); $(cmake --version | head -1); $(ld --version | head -1)" >&2
 a="$(build_at "$work/a/sealsum")"
 if [ -n "$against" ]; then
