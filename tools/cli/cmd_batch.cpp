@@ -36,9 +36,14 @@
 #include "server/kbs_client.h"
 #include "server/serve_attest.h"
 #include "tools/cli/command.h"
+#include "tools/cli/tee_startup.h"
 #include "tools/cli/generation_flags.h"
 
 namespace {
+
+using sealsum::cli::LoadedModel;
+using sealsum::cli::load_engine;
+using sealsum::cli::release_key;
 
 using sealsum::cli::usage_error;
 using sealsum::Result;
@@ -75,46 +80,6 @@ kr::KeyReleaseConfig release_config(const sealsum::cli::Args& args, bool dev,
   return c;
 }
 
-Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::string& kid) {
-  config.key_id = kid;
-  SEALSUM_ASSIGN_OR_RETURN(kr::ReleasedKey released, srv::obtain_key(config));
-  SEALSUM_ASSIGN_OR_RETURN(auto key, sealsum::secure::SealingKey::from_bytes(released.key.span(), kid));
-  return srv::DocumentKey{std::move(key), std::move(released.output_policy)};
-}
-
-struct LoadedModel {
-  std::unique_ptr<sealsum::engine::Engine> engine;
-  at::ModelDigests digests;
-};
-
-// As cmd_serve.cpp: the sealed file is hashed, its key released naming that digest, and the bytes
-// opened must hash the same, or nothing is loaded.
-Result<LoadedModel> load_engine(const sealsum::cli::Args& args, const kr::KeyReleaseConfig& rc, int threads) {
-  sealsum::engine::EngineOptions eo;
-  eo.threads = threads;
-  LoadedModel out;
-  if (auto m = args.get("model")) {
-    SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::load(*m, eo));
-  } else {
-    const std::string path = *args.get("sealed-model");
-    SEALSUM_ASSIGN_OR_RETURN(auto header, sealsum::secure::read_sealed_header(path));
-    SEALSUM_ASSIGN_OR_RETURN(sealsum::secure::Digest256 announced, sealsum::secure::sha256_file(path));
-    kr::KeyReleaseConfig model_rc = rc;
-    model_rc.model = at::ModelDigests{std::nullopt, announced};
-    SEALSUM_ASSIGN_OR_RETURN(auto released, release_key(model_rc, args.get_or("model-key-id", header.kid)));
-    sealsum::secure::Digest256 opened{};
-    SEALSUM_ASSIGN_OR_RETURN(auto bytes, sealsum::secure::open_sealed_file(
-                                             path, released.key, sealsum::secure::ContentType::kModel, &opened));
-    if (opened != announced) {
-      return sealsum::data_loss("the sealed model file changed while it was being loaded; nothing was loaded");
-    }
-    out.digests.sealed_sha256 = opened;
-    SEALSUM_ASSIGN_OR_RETURN(auto file, sealsum::weights::ModelFile::from_buffer(std::move(bytes), "sealed model"));
-    SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::from_model_file(std::move(file), eo));
-  }
-  out.digests.sha256 = out.engine->model_file().sha256();
-  return out;
-}
 
 // The document store: a directory, or a blob container whose SAS comes from the environment.
 Result<std::unique_ptr<srv::DocumentSource>> open_source(const std::string& where, bool dev) {
