@@ -1,7 +1,9 @@
-// /proc/self/status reader (see proc_status.h).
+// /proc/self/status and /proc/self/smaps readers (see proc_status.h).
 #include "common/proc_status.h"
 
+#include <cstdint>
 #include <fstream>
+#include <string>
 
 namespace sealsum {
 
@@ -18,6 +20,26 @@ long proc_status_kib(const std::string& field) {
     in.ignore(1 << 12, '\n');
   }
   return -1;
+}
+
+std::string vm_flags_of(const void* addr) {
+  std::ifstream in("/proc/self/smaps");
+  const auto a = reinterpret_cast<uintptr_t>(addr);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    const auto dash = line.find('-');
+    const auto space = line.find(' ');
+    if (dash != std::string::npos && space != std::string::npos && dash < space &&
+        line.find_first_not_of("0123456789abcdef") == dash) {
+      const auto lo = std::stoull(line.substr(0, dash), nullptr, 16);
+      const auto hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+      inside = lo <= a && a < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
 }
 
 }  // namespace sealsum

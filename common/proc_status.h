@@ -1,5 +1,5 @@
-// Test support: this process's memory figures from /proc/self/status (Linux), for tests that bound
-// memory growth under hostile input. Never linked into the sealsum binary (sealsum_testsupport).
+// Test support: this process's memory figures from /proc/self/status and /proc/self/smaps (Linux),
+// for tests that bound memory growth under hostile input or check where secrets are mapped. Never linked into the sealsum binary (sealsum_testsupport).
 // Thread safety: reentrant.
 #pragma once
 
@@ -11,5 +11,9 @@ namespace sealsum {
 long proc_status_kib(const std::string& field);
 // Resident set size of this process in KiB (VmRSS).
 inline long rss_kib() { return proc_status_kib("VmRSS"); }
+// The "VmFlags:" line of the /proc/self/smaps mapping that holds `addr`; "" when none does.
+std::string vm_flags_of(const void* addr);
+// Whether that mapping is excluded from core dumps (VmFlags "dd").
+inline bool excluded_from_dumps(const void* addr) { return (vm_flags_of(addr) + " ").find(" dd ") != std::string::npos; }
 
 }  // namespace sealsum

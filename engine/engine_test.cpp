@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fixtures.h"
+#include "common/proc_status.h"
 #include "engine/engine.h"
 #include "secure/secret_buffer.h"
 #include "tokenizer/tokenizer.h"
@@ -153,30 +154,6 @@ TEST_CASE("Engine: the facade truncates to the model's own input limit", "[engin
   CHECK(r.status().message().find("truncate") != std::string::npos);
 }
 
-namespace {
-
-// Whether the mapping of /proc/self/smaps holding `addr` is excluded from core dumps (VmFlags dd).
-bool excluded_from_dumps(const void* addr) {
-  std::ifstream in("/proc/self/smaps");
-  const auto a = reinterpret_cast<uintptr_t>(addr);
-  std::string line;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    const auto dash = line.find('-');
-    const auto space = line.find(' ');
-    if (dash != std::string::npos && space != std::string::npos && dash < space &&
-        line.find_first_not_of("0123456789abcdef") == dash) {
-      inside = std::stoull(line.substr(0, dash), nullptr, 16) <= a &&
-               a < std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-      return (line + " ").find(" dd ") != std::string::npos;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("Engine: summarize_secret is summarize, held in memory excluded from dumps", "[engine]") {
   const auto& e = engine();
   const std::string text = "The committee met again today and approved the budget for the coming year.";
@@ -189,8 +166,8 @@ TEST_CASE("Engine: summarize_secret is summarize, held in memory excluded from d
   CHECK(secret->score == plain->score);
   const auto ids = e.prepare_secret_input(text);
   CHECK(std::vector<int32_t>(ids.begin(), ids.end()) == e.prepare_input(text));
-  CHECK(excluded_from_dumps(secret->ids.data()));
-  CHECK(excluded_from_dumps(ids.data()));
-  CHECK(excluded_from_dumps(secret->text.data()));  // heap-allocated even when short (reserve 16)
-  CHECK_FALSE(excluded_from_dumps(plain->ids.data()));  // the check can fail
+  CHECK(sealsum::excluded_from_dumps(secret->ids.data()));
+  CHECK(sealsum::excluded_from_dumps(ids.data()));
+  CHECK(sealsum::excluded_from_dumps(secret->text.data()));  // heap-allocated even when short (reserve 16)
+  CHECK_FALSE(sealsum::excluded_from_dumps(plain->ids.data()));  // the check can fail
 }

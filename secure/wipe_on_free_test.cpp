@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/proc_status.h"
 #include "secure/secret_allocator.h"
 #include "secure/wipe_on_free.h"
 
@@ -55,26 +56,6 @@ bool marker_survives_openssl_free(const char* marker) {
   return true;
 }
 
-// The VmFlags line of the mapping of /proc/self/smaps that holds `addr`.
-std::string vm_flags_of(const void* addr) {
-  std::ifstream in("/proc/self/smaps");
-  const auto a = reinterpret_cast<uintptr_t>(addr);
-  std::string line;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    const auto dash = line.find('-');
-    const auto space = line.find(' ');
-    if (dash != std::string::npos && space != std::string::npos && dash < space &&
-        line.find_first_not_of("0123456789abcdef") == dash) {
-      const auto lo = std::stoull(line.substr(0, dash), nullptr, 16);
-      const auto hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
-      inside = lo <= a && a < hi;
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-      return line;
-    }
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -108,11 +89,11 @@ TEST_CASE("SecretAllocator: strings and vectors live in locked memory excluded f
   CHECK(sealsum::secure::view(s) == "a secret document, longer than the small-string buffer");
   CHECK(ids[4999] == 4999);
   for (const void* p : {static_cast<const void*>(s.data()), static_cast<const void*>(ids.data())}) {
-    const std::string flags = vm_flags_of(p);
+    const std::string flags = sealsum::vm_flags_of(p);
     INFO(flags);
     CHECK(flags.find(" dd") != std::string::npos);
   }
   // A plain heap block is not excluded (the check can fail).
   std::string plain(100, 'p');
-  CHECK(vm_flags_of(plain.data()).find(" dd") == std::string::npos);
+  CHECK(sealsum::vm_flags_of(plain.data()).find(" dd") == std::string::npos);
 }
