@@ -37,7 +37,8 @@
 // field, known dtypes, names (1..256 printable ASCII bytes, unique), shape products without
 // overflow and equal to nbytes, alignment, bounds within the data section, no overlaps, aliases.
 // Corruption is kDataLoss naming the file ("what") and the problem; an unsupported version is
-// kUnimplemented.
+// kUnimplemented. load() verifies a plain file through its read-only mapping (weights/mapped_file.h)
+// and afterwards refuses it if the file changed meanwhile (inode, size, modification time).
 #include "weights/model_file.h"
 
 #include <fcntl.h>
@@ -49,6 +50,7 @@
 #include <cstring>
 
 #include "secure/digest.h"
+#include "weights/mapped_file.h"
 #include "weights/panel_layout.h"
 
 namespace sealsum::weights {
@@ -105,7 +107,17 @@ int64_t TensorView::numel() const {
   return n;
 }
 
-Result<ModelFile> ModelFile::load(const std::string& path) {
+Result<ModelFile> ModelFile::load(const std::string& path, const LoadOptions& options) {
+  if (options.map) {
+    SEALSUM_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path, kMaxFileSize));
+    ModelFile m;
+    m.view_ = mapping->bytes();
+    m.mapping_ = std::move(mapping);
+    SEALSUM_RETURN_IF_ERROR(m.parse(path));
+    // parse() read every byte (checksum); refuse a file rewritten or truncated meanwhile.
+    SEALSUM_RETURN_IF_ERROR(m.mapping_->unchanged());
+    return m;
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return not_found("cannot open model file '" + path + "': " + std::strerror(errno));
   struct stat st {};
@@ -141,16 +153,22 @@ Result<ModelFile> ModelFile::load(const std::string& path) {
 Result<ModelFile> ModelFile::from_buffer(secure::SecretBuffer bytes, const std::string& what) {
   ModelFile m;
   m.bytes_ = std::move(bytes);
+  m.view_ = m.bytes_.span();
   SEALSUM_RETURN_IF_ERROR(m.parse(what));
   return m;
 }
 
 Status ModelFile::parse(const std::string& what) {
   auto corrupt = [&](const std::string& problem) { return data_loss("model file '" + what + "': " + problem); };
-  const uint8_t* p = bytes_.data();
-  const uint64_t size = bytes_.size();
+  const uint8_t* p = view_.data();
+  const uint64_t size = view_.size();
   if (size < kPreambleSize + 2 + kTrailerSize) {
     return corrupt("too short (" + std::to_string(size) + " bytes) to be a sealsum model file");
+  }
+  // Tensor pointers are base + 64-byte multiples: the base (page-aligned for both a SecretBuffer
+  // and a mapping) must itself be 64-byte aligned for the kernels' aligned loads.
+  if (reinterpret_cast<uintptr_t>(p) % kTensorAlignment != 0) {
+    return internal_error("model file '" + what + "': buffer is not 64-byte aligned");
   }
   if (std::memcmp(p, kModelMagic, sizeof kModelMagic) != 0) {
     return corrupt("not a sealsum model file (bad magic); a sealed model must be unsealed first");

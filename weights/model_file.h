@@ -4,16 +4,22 @@
 // header length, a JSON header, 64-byte-aligned tensors, a SHA-256 trailer. model_file.cpp's
 // header comment is the authoritative layout.
 //
-// Contract: ModelFile owns its bytes in a SecretBuffer (weights are secrets of the model owner:
-// locked where possible, never in core dumps, wiped on free). Loading verifies the checksum and
-// every tensor entry (dtype, shape, offset, size, alignment, bounds) before anything is exposed;
-// a corrupt file fails with kDataLoss naming the file and the problem. Read-only after load, so
-// concurrent readers are safe.
+// Contract: ModelFile holds its bytes in one of two homes. Bytes handed to from_buffer (a sealed
+// model decrypted by the caller) stay in their SecretBuffer (weights are secrets of the model
+// owner: locked where possible, never in core dumps, wiped on free). A plaintext file opened by
+// load() is memory-mapped read-only by default (weights/mapped_file.h: one copy, shared with the
+// page cache; its header states the SIGBUS trade-off of a file truncated in place), or read into a
+// SecretBuffer with LoadOptions{.map = false}. Either way the ModelFile keeps its bytes alive
+// for its own lifetime (the mapping through a shared_ptr), the tensor pointers never move when
+// the ModelFile is moved, and loading verifies the checksum and every tensor entry (dtype, shape,
+// offset, size, alignment, bounds) before anything is exposed; a corrupt file fails with kDataLoss
+// naming the file and the problem. Read-only after load, so concurrent readers are safe.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,10 +63,18 @@ struct TensorView {
   const float* f32() const { return reinterpret_cast<const float*>(data); }
 };
 
+class MappedFile;
+
+struct LoadOptions {
+  // true: map the file read-only (regular files only); false: read it into a SecretBuffer.
+  bool map = true;
+};
+
 class ModelFile {
  public:
-  // Reads and verifies a plaintext model file.
-  static Result<ModelFile> load(const std::string& path);
+  // Maps (or reads) and verifies a plaintext model file. A file that changed while being loaded is
+  // refused (kDataLoss); a path that is not a regular file is kInvalidArgument.
+  static Result<ModelFile> load(const std::string& path, const LoadOptions& options = {});
   // Verifies and adopts bytes already in memory (e.g. decrypted from a sealed file).
   static Result<ModelFile> from_buffer(secure::SecretBuffer bytes, const std::string& what);
 
@@ -85,13 +99,18 @@ class ModelFile {
   std::string sha256_hex() const { return secure::to_hex(sha256_); }
   // alias -> target (tied weights), as in the header.
   const std::map<std::string, std::string>& aliases() const { return aliases_; }
-  // The whole verified file (e.g. to re-seal it); wiped with the ModelFile.
-  std::span<const uint8_t> bytes() const { return bytes_.span(); }
+  // The whole verified file (e.g. to re-seal it); valid as long as the ModelFile (a SecretBuffer's
+  // bytes are wiped with it).
+  std::span<const uint8_t> bytes() const { return view_; }
+  // Whether the bytes are a read-only mapping of the file (load() with map) rather than a buffer.
+  bool mapped() const { return mapping_ != nullptr; }
 
  private:
   Status parse(const std::string& what);
 
-  secure::SecretBuffer bytes_;
+  secure::SecretBuffer bytes_;                  // read or adopted bytes; empty when mapped
+  std::shared_ptr<const MappedFile> mapping_;   // the mapped file; null when buffered
+  std::span<const uint8_t> view_;               // the file's bytes, in bytes_ or mapping_
   nlohmann::json header_;
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t> index_;  // name or alias -> tensors_ index
