@@ -10,8 +10,9 @@
 // serialises the encode + decode part of concurrent calls; tokenization runs outside it), which on
 // a machine of a few cores is also the fastest schedule.
 //
-// Secrets: the model file's bytes stay in their SecretBuffer for the engine's lifetime; the weights
-// are read from it in place (a format-2 file's linear weights are stored in the kernels' panel
+// Secrets: the model file's bytes stay in their SecretBuffer (a sealed model) or their read-only
+// mapping (a plain file, weights/mapped_file.h) for the engine's lifetime; the weights are read
+// from there in place (a format-2 file's linear weights are stored in the kernels' panel
 // layout, so no second copy is made at load except for a format-1 file); document text and ids
 // never appear in errors or logs. The *_secret calls keep what the engine itself holds of the
 // document (the prefixed text, the input ids, the best sequence and its decoded text) in secret
@@ -84,6 +85,10 @@ class Engine {
   static Result<std::unique_ptr<Engine>> load(const std::string& path, const EngineOptions& options);
   // Adopts a model already in memory (e.g. decrypted from a sealed file).
   static Result<std::unique_ptr<Engine>> from_model_file(weights::ModelFile file, const EngineOptions& options);
+
+  // Another engine on this engine's loaded model (the same weights, no copy; its own tokenizer,
+  // thread pool and compute mutex), e.g. one per concurrent worker with a share of the threads.
+  Result<std::unique_ptr<Engine>> sibling(const EngineOptions& options) const { return build(file_, options); }
 
   const models::ModelInfo& info() const { return model_->info(); }
   // The model itself (thread-safe, read-only), e.g. for tests that inspect encoder outputs.

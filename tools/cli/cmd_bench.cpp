@@ -1,4 +1,5 @@
-// `sealsum bench --model MODEL --input-tokens N --new-tokens N [--num-beams N] [--threads N] [--runs R]`
+// `sealsum bench --model MODEL --input-tokens N --new-tokens N [--num-beams N] [--threads N] [--runs R]
+//                [--concurrency N [--corpus DIR] [--corpus-passes P]] [--key KEYFILE]`
 //
 // A benchmark, not a test: encodes N deterministic pseudo-random input ids (the last one the EOS
 // id, like a tokenized document) and generates exactly --new-tokens tokens (EOS disabled, no
@@ -13,20 +14,39 @@
 // decoder step >= linear weight bytes read per step / read_gbps (greedy: one row), encoder >=
 // 2 x encoder linear weights x input tokens / fma_gflops; "ratio_to_limits" divides the measured
 // times by those floors (attention, softmax and the search are not in the floors).
+// The model may be plain (memory-mapped, "model_mapped": true) or sealed (--key/--kbs as for
+// `summarize`: decrypted into secret memory), so peak_rss_mib compares the two loads.
+//
+// --concurrency N (throughput; after the single run above, whose members are unchanged): N workers,
+// each its own Engine on the same loaded weights (Engine::sibling) with threads / N compute threads
+// (at least 1), take the documents of the corpus (bench_corpus.h; --corpus DIR, default
+// ../shared/corpus) from a shared queue, --corpus-passes times over (default 1). Each document is
+// tokenized (task prefix, cut to --input-tokens keeping </s>) and generated like the single run
+// (exactly --new-tokens tokens, --num-beams). Reported: "documents_per_second" (documents / wall
+// time of the whole corpus run), "document_latency_ms" {p50, p99, mean, max} (tokenize + generate
+// of one document), "threads_per_worker", "corpus_documents", "corpus_input_tokens_mean",
+// "corpus_wall_ms", "corpus_cpu_ms" and "corpus_peak_rss_mib". N = 1 is the single-client figure.
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <iostream>
-#include <string>
-#include <vector>
+#include <cmath>
 #include <cstdint>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
 #include "engine/kernels/kernels.h"
+#include "tools/cli/bench_corpus.h"
 #include "tools/cli/command.h"
+#include "tools/cli/model_loading.h"
 #include "weights/model_file.h"
 #include "weights/schema.h"
 
@@ -117,28 +137,119 @@ double peak_rss_mib() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Nearest-rank percentile of sorted values.
+double percentile(const std::vector<double>& sorted, double pct) {
+  if (sorted.empty()) return 0;
+  const size_t rank = static_cast<size_t>(std::ceil(pct / 100.0 * static_cast<double>(sorted.size())));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+// The --concurrency run (see the header comment): adds its members to `out`.
+Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::string>& docs, int workers, int passes,
+                  int64_t max_input, const sealsum::decoding::GenerationParams& p, json& out) {
+  const int per_worker = std::max(1, e.threads() / workers);
+  std::vector<std::unique_ptr<sealsum::engine::Engine>> engines;
+  for (int w = 0; w < workers; ++w) {
+    auto s = e.sibling({.threads = per_worker});
+    if (!s.ok()) return s.status().with_context("starting worker " + std::to_string(w));
+    engines.push_back(std::move(s).value());
+  }
+  const size_t total = docs.size() * static_cast<size_t>(passes);
+  std::vector<double> latency(total, 0);
+  std::vector<int64_t> in_tokens(total, 0);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::optional<Status> failed;  // first failure, under mu
+  const double cpu0 = cpu_ms();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      const sealsum::engine::Engine& engine = *engines[static_cast<size_t>(w)];
+      for (size_t i = next++; i < total; i = next++) {
+        const auto t = std::chrono::steady_clock::now();
+        std::vector<int32_t> ids = engine.prepare_input(docs[i % docs.size()]);
+        if (static_cast<int64_t>(ids.size()) > max_input) {  // keep the first max-1 and </s>
+          ids[static_cast<size_t>(max_input - 1)] = ids.back();
+          ids.resize(static_cast<size_t>(max_input));
+        }
+        auto r = engine.generate(ids, p);
+        if (!r.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failed) failed = r.status().with_context("document " + std::to_string(i % docs.size()));
+          next = total;
+          return;
+        }
+        latency[i] = ms_since(t);
+        in_tokens[i] = static_cast<int64_t>(ids.size());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double wall_ms = ms_since(t0), corpus_cpu_ms = cpu_ms() - cpu0;
+  if (failed) return *failed;
+  double sum = 0, tokens = 0;
+  for (size_t i = 0; i < total; ++i) {
+    sum += latency[i];
+    tokens += static_cast<double>(in_tokens[i]);
+  }
+  std::sort(latency.begin(), latency.end());
+  out["concurrency"] = workers;
+  out["threads_per_worker"] = per_worker;
+  out["corpus_documents"] = total;
+  out["corpus_input_tokens_mean"] = tokens / static_cast<double>(total);
+  out["corpus_wall_ms"] = wall_ms;
+  out["corpus_cpu_ms"] = corpus_cpu_ms;
+  out["documents_per_second"] = wall_ms > 0 ? 1000.0 * static_cast<double>(total) / wall_ms : 0;
+  out["document_latency_ms"] = {{"p50", percentile(latency, 50)},
+                                {"p99", percentile(latency, 99)},
+                                {"mean", sum / static_cast<double>(total)},
+                                {"max", latency.back()}};
+  out["corpus_peak_rss_mib"] = peak_rss_mib();
+  return Status::ok();
+}
+
 int run_bench(const std::vector<std::string>& argv) {
-  sealsum::cli::Args args("bench", "--model MODEL --input-tokens N --new-tokens N [--num-beams N] [--threads N]");
-  args.option("model", "MODEL", "sealsum model file", true)
-      .option("input-tokens", "N", "encoder input length", true)
+  sealsum::cli::Args args("bench", "--model MODEL --input-tokens N --new-tokens N [--num-beams N] [--threads N] "
+                                   "[--concurrency N [--corpus DIR] [--corpus-passes P]]");
+  sealsum::cli::add_model_flags(args);
+  args.option("input-tokens", "N", "encoder input length (with --concurrency: the cut of each document)", true)
       .option("new-tokens", "N", "tokens to generate (EOS is disabled so exactly N are made)", true)
       .option("num-beams", "N", "1 = greedy (default), >1 = beam search")
       .option("threads", "N", "compute threads (default 0 = one per available CPU)")
-      .option("runs", "R", "repeat R times and report the fastest (default 1)");
+      .option("runs", "R", "repeat R times and report the fastest (default 1)")
+      .option("concurrency", "N", "also summarize the corpus with N concurrent workers; report documents/s")
+      .option("corpus", "DIR", "with --concurrency: JSON-lines documents (default $SEALSUM_FIXTURES/corpus or ../shared/corpus)")
+      .option("corpus-passes", "P", "with --concurrency: go over the corpus P times (default 1)");
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
   auto in_tokens = args.get_int("input-tokens", 1, 1 << 16);
   auto new_tokens = args.get_int("new-tokens", 1, 1 << 16);
   auto beams = args.get_int("num-beams", 1, 64);
   auto threads = args.get_int("threads", 0, 256);
   auto runs = args.get_int("runs", 1, 1000);
-  for (const auto* r : {&in_tokens, &new_tokens, &beams, &threads, &runs}) {
+  auto concurrency = args.get_int("concurrency", 1, 256);
+  auto passes = args.get_int("corpus-passes", 1, 1000);
+  for (const auto* r : {&in_tokens, &new_tokens, &beams, &threads, &runs, &concurrency, &passes}) {
     if (!r->ok()) return usage_error(args, r->status().message());
+  }
+  if (!concurrency->has_value() && (args.get("corpus") || passes->has_value())) {
+    return usage_error(args, "--corpus and --corpus-passes need --concurrency N");
+  }
+  std::vector<std::string> corpus;
+  if (concurrency->has_value()) {  // read before loading, so a bad corpus fails fast
+    auto docs = sealsum::cli::read_corpus(args.get("corpus").value_or(sealsum::cli::default_corpus_dir()));
+    if (!docs.ok()) return sealsum::cli::fail("bench", docs.status());
+    corpus = std::move(docs).value();
   }
 
   sealsum::engine::EngineOptions opts;
   opts.threads = static_cast<int>(threads->value_or(0));
   const auto t_load = std::chrono::steady_clock::now();
-  auto engine = sealsum::engine::Engine::load(*args.get("model"), opts);
+  auto engine = sealsum::cli::load_engine_for_cli(args, opts);
   if (!engine.ok()) return sealsum::cli::fail("bench", engine.status());
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
@@ -194,6 +305,12 @@ int run_bench(const std::vector<std::string>& argv) {
   const WeightBytes wb = linear_weight_bytes(e.model_file());
   out["dtype"] = wb.dtype;
   out["model_file_mib"] = static_cast<double>(e.model_file().bytes().size()) / (1024.0 * 1024.0);
+  out["model_mapped"] = e.model_file().mapped();
+  if (concurrency->has_value()) {
+    const Status st = run_corpus(e, corpus, static_cast<int>(**concurrency), static_cast<int>(passes->value_or(1)),
+                                 **in_tokens, p, out);
+    if (!st.is_ok()) return sealsum::cli::fail("bench", st);
+  }
   const double gbps = read_gbps(), gflops = fma_gflops();
   const double step_floor_ms = wb.decoder / (gbps * 1e9) * 1e3;
   const double enc_floor_ms = 2.0 * wb.encoder_params * static_cast<double>(best.input_tokens) / (gflops * 1e9) * 1e3;
