@@ -81,7 +81,7 @@ struct SecretSummary {
 
 class Engine {
  public:
-  // Reads and verifies a plaintext model file.
+  // Maps read-only (weights::ModelFile::load) and verifies a plaintext model file.
   static Result<std::unique_ptr<Engine>> load(const std::string& path, const EngineOptions& options);
   // Adopts a model already in memory (e.g. decrypted from a sealed file).
   static Result<std::unique_ptr<Engine>> from_model_file(weights::ModelFile file, const EngineOptions& options);

@@ -116,5 +116,20 @@ TEST_CASE("Engine: peak RSS of a t5-small-size model stays within 1.15 x file + 
     CHECK(rise > static_cast<long>(file_bytes / 1024 / 2));  // the weights were really resident
     CHECK(static_cast<double>(rise) <= limit_kib);
   }
+  // A sibling engine (bench --concurrency's workers) shares the loaded weights and computes the same.
+  auto e = sealsum::engine::Engine::load(path, {.threads = 1});
+  REQUIRE(e.ok());
+  auto sib = (*e)->sibling({.threads = 2});
+  REQUIRE(sib.ok());
+  CHECK(&(*sib)->model_file() == &(*e)->model_file());
+  CHECK((*sib)->threads() == 2);
+  sealsum::decoding::GenerationParams p = (*e)->model_params();
+  p.max_new_tokens = 4;
+  const std::vector<int32_t> ids = (*e)->prepare_input("The cat sat on the mat. It was a sunny day.");
+  auto a = (*e)->generate(ids, p);
+  auto b = (*sib)->generate(ids, p);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->output.sequences == b->output.sequences);
   fs::remove_all(dir);
 }

@@ -59,6 +59,10 @@ def main() -> int:
             raise SystemExit(f"seeds.py: fixture {rel} is {len(data)} bytes, over the seed limit")
         return data
 
+    # ---- tools/cli/bench_corpus ------------------------------------------------------------------
+    put("bench_corpus_fuzz", "lines.jsonl", '{"id": "a", "document": "One. Two."}\n\n{"document": "x\\n\\u00e9"}\r\n')
+    put("bench_corpus_fuzz", "bad.jsonl", '{"document": 1}\n["document"]\n{"document": "open')
+
     # ---- tokenizer/ --------------------------------------------------------------------------
     spm = spm_model_proto(["<pad>", "</s>", "<unk>", "\u2581", "\u2581Hello", "\u2581w", "or", "ld", "x",
                            "<extra_id_0>", "a", "b"])
