@@ -43,6 +43,8 @@ class PackedMatrix {
  private:
   friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
   friend PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
+  friend PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+  friend PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -51,6 +53,17 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
 // which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
 // outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
+
+// int8 weights (weights/panel_layout.h: symmetric per output row, codes in -127..127 (never -128:
+// the AVX2 kernel moves signs onto the codes; callers check, see models/config_util.cpp) stored in
+// 32-row panels with k in groups of 4, `codes` 64-byte aligned, W[j, kk] ≈ code · scales[j]): a view
+// of the codes (no copy; they must outlive it and stay unchanged); the scales are copied, and the
+// per-row code sums are computed here (n ints). linear() quantizes x per row on the fly
+// (symmetric, scale max|x_i| / 127, round half to even) and computes the integer dot products
+// exactly, so every ISA (scalar, AVX2, AVX2-VNNI, AVX-512 VNNI) gives bit-identical results.
+PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+// Same from row-major codes [n, k] (tests): packs into owned storage.
+PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.
 // Work is split over `pool` when given (deterministic: the result does not depend on thread count).
