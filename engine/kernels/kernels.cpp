@@ -118,7 +118,7 @@ int64_t PackedMatrix::rows() const { return impl_ ? impl_->n : 0; }
 int64_t PackedMatrix::cols() const { return impl_ ? impl_->k : 0; }
 Isa PackedMatrix::isa() const { return impl_ ? impl_->isa : Isa::kScalar; }
 bool PackedMatrix::is_view() const {
-  return impl_ && (impl_->data != nullptr || impl_->q8 != nullptr) && !impl_->owned;
+  return impl_ && (impl_->data != nullptr || impl_->q8 != nullptr || impl_->bf16 != nullptr) && !impl_->owned;
 }
 
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
@@ -211,6 +211,21 @@ PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n,
   return pm;
 }
 
+PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && panels == nullptr)) detail::contract_violation("view_panels_bf16: bad shape or null");
+  if (reinterpret_cast<uintptr_t>(panels) % 64 != 0) detail::contract_violation("view_panels_bf16: not 64-byte aligned");
+  PackedMatrix pm;
+  PackedMatrix::Impl& im = *pm.impl_;
+  im.isa = active_isa();
+  im.wtype = PackedMatrix::Impl::WType::kBF16;
+  im.n = n;
+  im.k = k;
+  im.nr = 32;
+  im.panels = (n + 31) / 32;
+  im.bf16 = panels;
+  return pm;
+}
+
 void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias, float* y, ThreadPool* pool) {
   const PackedMatrix::Impl& im = w.impl();
   if (m < 0) detail::contract_violation("linear: negative m");
@@ -234,7 +249,9 @@ void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias,
     pool->parallel_for(im.panels, grain, [&](int64_t pb, int64_t pe) { fn(xq, xsc, m, im, pb, pe, bias, y, im.n); });
     return;
   }
-  const detail::LinearPanelsFn fn = detail::linear_fn(im.isa);
+  const detail::LinearPanelsFn fn = im.wtype == PackedMatrix::Impl::WType::kBF16
+                                        ? (im.isa == Isa::kAvx512 ? detail::linear_bf16_avx512 : detail::linear_bf16_scalar)
+                                        : detail::linear_fn(im.isa);
   const int64_t n = im.n, k = im.k, ldx = k;
   if (pool == nullptr || pool->size() <= 1) {
     fn(x, ldx, m, im, 0, im.panels, bias, y, n);

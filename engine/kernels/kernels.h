@@ -45,6 +45,7 @@ class PackedMatrix {
   friend PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
   friend PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
   friend PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+  friend PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -64,6 +65,11 @@ PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
 PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
 // Same from row-major codes [n, k] (tests): packs into owned storage.
 PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+
+// bf16 weights in the 32-wide panel layout (2-byte elements, 64-byte aligned; weights/panel_layout.h):
+// a view (the panels must outlive it and stay unchanged). linear() widens them to f32 in the kernel
+// (AVX-512; scalar elsewhere) and keeps the f32 summation contract; activations stay f32.
+PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.
 // Work is split over `pool` when given (deterministic: the result does not depend on thread count).

@@ -86,6 +86,11 @@ void linear_i8_avx_vnni(const uint8_t*, const float*, int64_t, const PackedMatri
                         const float*, float*, int64_t);
 void linear_i8_avx2(const uint8_t*, const float*, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
                     const float*, float*, int64_t);
+// bf16 weights (w.bf16), f32 activations and accumulation: the f32 summation contract above.
+void linear_bf16_scalar(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
+void linear_bf16_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
 // Per-row symmetric quantization of x [m, k] into xu [m, kp] and xs [m]: xs[i] = max|x[i, :]| / 127
 // (0 for a zero row; NaN, with all codes 0, when the row holds NaN or infinity), code =
 // round-half-even(x · 127 / max) in -127..127. Shared by every ISA (plain C++).

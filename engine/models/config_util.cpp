@@ -105,6 +105,13 @@ Result<layers::Weight> linear_weight(const weights::ModelFile& file, const std::
     }
     return layers::Weight::i8(codes, s->f32());
   }
+  if (t != nullptr && t->dtype == weights::DType::kBF16) {
+    if (t->layout != weights::Layout::kPanels || t->shape != shape) {
+      return invalid_argument("tensor '" + name + "' is a bf16 tensor that is not a [" + std::to_string(shape[0]) +
+                              ", " + std::to_string(shape[1]) + "] bf16 panel matrix; reconvert the model");
+    }
+    return layers::Weight::bf16(reinterpret_cast<const uint16_t*>(t->data));
+  }
   SEALSUM_ASSIGN_OR_RETURN(t, file.get(name, weights::DType::kF32, shape));
   return layers::Weight(t->f32(), t->layout == weights::Layout::kPanels);
 }

@@ -32,7 +32,7 @@ Result<std::string> config_string(const nlohmann::json& config, const std::strin
 Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
                                 const std::vector<int64_t>& shape);
 // A matrix [n, k] (a linear weight, or an embedding table) as stored: f32 row-major or f32 panels,
-// or int8 panels with their NAME.scale tensor (`sealsum convert --dtype int8`). Errors as tensor_f32.
+// bf16 panels, or int8 panels with their NAME.scale tensor (`sealsum convert --dtype bf16|int8`). Errors as tensor_f32.
 Result<layers::Weight> linear_weight(const weights::ModelFile& file, const std::string& name,
                                      const std::vector<int64_t>& shape);
 

@@ -163,6 +163,8 @@ bool all_models() {
 
 TEST_CASE("int8 against f32: tiny-random-t5", "[quant][int8]") { run("tiny-random-t5", "int8", {2e-2, 1}); }
 TEST_CASE("int8 against f32: tiny-random-bart", "[quant][int8]") { run("tiny-random-bart", "int8", {2e-2, 1}); }
+TEST_CASE("bf16 against f32: tiny-random-t5", "[quant][bf16]") { run("tiny-random-t5", "bf16", {5e-3, 1}); }
+TEST_CASE("bf16 against f32: tiny-random-bart", "[quant][bf16]") { run("tiny-random-bart", "bf16", {5e-3, 1}); }
 TEST_CASE("int8 against f32: real geometry (SEALSUM_QUANT_MODELS=all)", "[quant][int8][slow]") {
   if (!all_models()) return;
   run("synth-t5-small", "int8", {5e-2, 1});
