@@ -8,8 +8,10 @@
 //            quantized best sequence differs from the f32 one (-1: identical); it must not come
 //            before the model's bound.
 // Every figure is printed (one line per case, "quant:" prefix) so the README table can be checked.
-// The bounds are the measured figures (README "Quantized weights") with a margin: a kernel or
-// quantizer regression moves them by orders of magnitude.
+// The logits bounds are the measured figures (README "Quantized weights") with a margin of 1.5-3x:
+// a kernel or quantizer regression moves them by orders of magnitude. The first-difference bound is
+// only 1 (the first generated token): the synthetic and tiny-random weights have near-flat logits,
+// so some cases flip at the first or second generated token even under int8's small errors.
 // Model files are converted with the real CLI ($SEALSUM_BIN) into $SEALSUM_GOLDEN_MODEL_DIR
 // (default ./golden-models), like golden_test.cpp. SEALSUM_QUANT_MODELS=all adds the real-geometry
 // models (minutes each; the default is the two tiny-random ones).
@@ -167,7 +169,11 @@ TEST_CASE("bf16 against f32: tiny-random-t5", "[quant][bf16]") { run("tiny-rando
 TEST_CASE("bf16 against f32: tiny-random-bart", "[quant][bf16]") { run("tiny-random-bart", "bf16", {5e-3, 1}); }
 TEST_CASE("int8 against f32: real geometry (SEALSUM_QUANT_MODELS=all)", "[quant][int8][slow]") {
   if (!all_models()) return;
-  run("synth-t5-small", "int8", {5e-2, 1});
-  run("synth-flan-t5-small", "int8", {5e-2, 1});
-  run("synth-distilbart-cnn-6-6", "int8", {5e-2, 1});
+  run("synth-t5-small", "int8", {6e-2, 1});
+  run("synth-flan-t5-small", "int8", {6e-2, 1});
+  run("synth-distilbart-cnn-6-6", "int8", {6e-2, 1});
+}
+TEST_CASE("bf16 against f32: synth-t5-small (SEALSUM_QUANT_MODELS=all)", "[quant][bf16][slow]") {
+  if (!all_models()) return;
+  run("synth-t5-small", "bf16", {1e-2, 1});
 }
