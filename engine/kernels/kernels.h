@@ -4,8 +4,10 @@
 // use; the environment variable SEALSUM_ISA=scalar|avx2|avx512 overrides it (an unsupported or
 // unknown value is a startup error, never a silent fallback). Each ISA lives in its own translation
 // unit compiled with its own flags (kernels_avx2.cpp: -mavx2 -mfma; kernels_avx512.cpp:
-// -mavx512f -mavx512bw -mavx512vl -mfma); no other file uses intrinsics. Every fast kernel has a
-// scalar twin in kernels_scalar.cpp, and tests compare them on ragged shapes.
+// -mavx512f -mavx512bw -mavx512vl -mfma; the quantized-weight kernels: kernels_avx512_vnni.cpp,
+// kernels_avx_vnni.cpp, kernels_avx2_i8.cpp (int8) and kernels_avx512_bf16.cpp, see
+// engine/CMakeLists.txt); no other file uses intrinsics. Every fast kernel has a scalar twin in
+// kernels_scalar.cpp, and tests compare them on ragged shapes (int8: bit for bit).
 //
 // Thread safety: kernels are reentrant; PackedMatrix is immutable after packing. set_isa() is for
 // tests and must not race with running kernels.
