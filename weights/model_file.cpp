@@ -26,6 +26,10 @@
 //       scalar); nbytes == product(shape) * size(dtype). Version 2 only: an optional "layout":
 //       "panels" (f32, rank 2 [n, k]) stores a linear weight in the kernels' panel layout
 //       (weights/panel_layout.h), nbytes == ceil(n / 32) * 32 * k * 4; absent means row-major.
+//       bf16 "panels": the same layout with 2-byte elements (nbytes ceil(n/32)*32*k*2); i8
+//       "panels": int8 codes in the VNNI panel layout of weights/panel_layout.h (nbytes
+//       ceil(n/32)*32*ceil(k/4)*4), with the per-row f32 scales in the tensor NAME.scale [n].
+//       `sealsum convert --dtype` chooses f32 (default), bf16 or int8 for the linear weights.
 //       The converter writes every linear weight so (pack at conversion, read in place at load).
 //   "aliases": {alias: target} for tied weights; every target is a tensor (not an alias) and no
 //       alias is also a tensor name
@@ -262,10 +266,14 @@ Status ModelFile::parse(const std::string& what) {
       if (version < 2 || !layout->is_string() || *layout != "panels") {
         return corrupt(tn + " has an unknown layout (version 2 knows \"panels\")");
       }
-      if (v.dtype != DType::kF32 || v.shape.size() != 2) return corrupt(tn + ": layout \"panels\" needs an f32 matrix");
-      // Stored rows: n rounded up to whole panels (n <= kMaxDim, so no overflow in the rounding).
+      if (v.dtype == DType::kU8 || v.shape.size() != 2) {
+        return corrupt(tn + ": layout \"panels\" needs an f32, bf16 or i8 matrix");
+      }
+      // Stored rows: n rounded up to whole panels (n <= kMaxDim, so no overflow in the rounding);
+      // i8 also pads k to whole groups of kI8KGroup.
       const uint64_t rows = (uint64_t(v.shape[0]) + kPanelWidth - 1) / kPanelWidth * kPanelWidth;
-      if (__builtin_mul_overflow(rows, uint64_t(v.shape[1]), &numel)) return corrupt(tn + ": shape product overflows");
+      const uint64_t cols = v.dtype == DType::kI8 ? uint64_t(i8_padded_k(v.shape[1])) : uint64_t(v.shape[1]);
+      if (__builtin_mul_overflow(rows, cols, &numel)) return corrupt(tn + ": shape product overflows");
       v.layout = Layout::kPanels;
     }
     uint64_t expect = 0;

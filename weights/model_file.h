@@ -48,8 +48,8 @@ inline constexpr size_t kPreambleSize = 24;  // magic, version, flags, header le
 inline constexpr size_t kTrailerSize = 32;   // SHA-256 of every byte before it
 inline constexpr size_t kMaxHeaderSize = 64u << 20;
 
-// How a tensor's elements are ordered in the file. kPanels (format version 2, f32 rank-2 only):
-// the linear-weight panel layout of weights/panel_layout.h, read in place by the kernels.
+// How a tensor's elements are ordered in the file. kPanels (format version 2, rank 2, f32 / bf16 /
+// i8): the linear-weight panel layouts of weights/panel_layout.h, read in place by the kernels.
 enum class Layout : uint8_t { kRowMajor, kPanels };
 
 struct TensorView {
@@ -131,7 +131,11 @@ class ModelWriter {
   void add_tensor(const std::string& name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t>&& bytes);
   // A float32 linear weight W [n, k] given row-major (n*k floats), stored in the panel layout
   // (weights/panel_layout.h) that the kernels read in place.
-  void add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major);
+  // dtype bf16 or i8 stores the quantized panel forms instead (weights/panel_layout.h); i8 also
+  // adds the scales tensor NAME.scale (f32 [n]), placed after every tensor added with add_tensor /
+  // add_linear_weight so that consecutive linear weights stay back to back (fused q|k|v views).
+  void add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major,
+                         DType dtype = DType::kF32);
   void add_alias(const std::string& alias, const std::string& target);  // tied weights
   void set_tokenizer(const nlohmann::json& tokenizer_entry);             // see model_file.cpp
   void set_source(const nlohmann::json& source);                          // provenance, free-form
@@ -161,6 +165,8 @@ class ModelWriter {
   std::string architecture_;
   nlohmann::json config_, generation_, tokenizer_, source_;
   std::vector<Entry> entries_;
+  std::vector<Entry> tail_;  // written after entries_ (the i8 scales)
+  std::vector<const Entry*> ordered() const;
   std::map<std::string, size_t> names_;  // tensor name -> entries_ index
   std::map<std::string, std::string> aliases_;
 };

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -325,9 +326,10 @@ TEST_CASE("panel-stored linear weights: written in format 2, read back, malforme
   expect_data_loss(with([](auto&) {}, 1), "unknown layout");  // layouts need version 2
   expect_data_loss(with([&](auto& h) { h["tensors"][idx]["layout"] = "rows"; }, 2), "unknown layout");
   expect_data_loss(with([&](auto& h) { h["tensors"][idx]["layout"] = 1; }, 2), "unknown layout");
-  expect_data_loss(with([&](auto& h) { h["tensors"][idx]["dtype"] = "bf16"; }, 2), "needs an f32 matrix");
+  expect_data_loss(with([&](auto& h) { h["tensors"][idx]["dtype"] = "u8"; }, 2), "needs an f32, bf16 or i8 matrix");
+  expect_data_loss(with([&](auto& h) { h["tensors"][idx]["dtype"] = "bf16"; }, 2), "nbytes");  // half the size
   expect_data_loss(with([&](auto& h) { h["tensors"][idx]["shape"] = nlohmann::json::array({n * k}); }, 2),
-                   "needs an f32 matrix");
+                   "needs an f32, bf16 or i8 matrix");
   expect_data_loss(with([&](auto& h) { h["tensors"][idx]["nbytes"] = n * k * 4; }, 2), "nbytes");
   expect_data_loss(with([&](auto& h) { h["tensors"][idx].erase("layout"); }, 2), "nbytes");
   expect_data_loss(with([&](auto& h) { h["tensors"][idx]["shape"] = nlohmann::json::array({uint64_t(1) << 40, uint64_t(1) << 40}); }, 2),
@@ -339,4 +341,53 @@ TEST_CASE("panel-stored linear weights: written in format 2, read back, malforme
   ModelWriter bad = sample_writer();
   bad.add_linear_weight("short.weight", 4, 4, std::vector<float>(15));
   CHECK(bad.validate().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("int8 and bf16 linear weights: quantized panels and scales round trip, sizes checked") {
+  const int64_t n = 45, k = 6;  // two panels (the second padded), k padded to 8 for int8
+  std::vector<float> w(static_cast<size_t>(n * k));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.37f * float(i % 17) - 3.0f;
+  ModelWriter writer = sample_writer();
+  writer.add_linear_weight("a.weight", n, k, w, DType::kI8);
+  writer.add_linear_weight("b.weight", n, k, w, DType::kI8);
+  writer.add_linear_weight("c.weight", n, k, w, DType::kBF16);
+  REQUIRE(writer.validate().is_ok());
+  const std::vector<uint8_t> bytes = writer.serialize();
+  auto m = parse(bytes);
+  REQUIRE(m.ok());
+  const TensorView* a = m->find("a.weight");
+  const TensorView* b = m->find("b.weight");
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  CHECK(a->dtype == DType::kI8);
+  CHECK(a->layout == Layout::kPanels);
+  CHECK(a->shape == std::vector<int64_t>{n, k});
+  CHECK(a->nbytes == size_t(64 * 8));
+  CHECK(b->data == a->data + a->nbytes);  // back to back: the scales are written after every weight
+  const TensorView* s = m->find(std::string("a.weight") + kScaleSuffix);
+  REQUIRE(s != nullptr);
+  CHECK(s->dtype == DType::kF32);
+  CHECK(s->shape == std::vector<int64_t>{n});
+  std::vector<float> row(static_cast<size_t>(k));
+  for (int64_t j = 0; j < n; ++j) {
+    i8_panel_row(reinterpret_cast<const int8_t*>(a->data), s->f32(), k, j, row.data());
+    for (int64_t kk = 0; kk < k; ++kk) {
+      CHECK(std::fabs(row[size_t(kk)] - w[size_t(j * k + kk)]) <= 0.5f * s->f32()[j] * 1.0001f);
+    }
+  }
+  const TensorView* c = m->find("c.weight");
+  REQUIRE(c != nullptr);
+  CHECK(c->dtype == DType::kBF16);
+  CHECK(c->nbytes == size_t(panel_floats(n, k)) * 2);
+  bf16_panel_row(reinterpret_cast<const uint16_t*>(c->data), k, 40, row.data());
+  for (int64_t kk = 0; kk < k; ++kk) CHECK(std::fabs(row[size_t(kk)] - w[size_t(40 * k + kk)]) <= 0.02f);
+  CHECK(bf16_to_f32(f32_to_bf16(1.0f + 1.0f / 256)) == 1.0f);  // tie: to even
+  CHECK(bf16_to_f32(f32_to_bf16(1.0f + 3.0f / 256)) == 1.0f + 1.0f / 64);
+
+  const auto [header, data] = split(bytes);
+  size_t idx = 0;
+  while (header["tensors"][idx]["name"] != "a.weight") ++idx;
+  nlohmann::json h = header;
+  h["tensors"][idx]["nbytes"] = n * k;  // unpadded: refused
+  expect_data_loss(assemble(h.dump(), data, 2), "nbytes");
 }

@@ -72,7 +72,8 @@ void ModelWriter::add_tensor(const std::string& name, DType dtype, std::vector<i
   entries_.push_back({name, dtype, std::move(shape), std::move(bytes)});
 }
 
-void ModelWriter::add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major) {
+void ModelWriter::add_linear_weight(const std::string& name, int64_t n, int64_t k, std::span<const float> row_major,
+                                    DType dtype) {
   if (!error_.is_ok()) return;
   if (n < 0 || k < 0 || n > (int64_t{1} << 40) / std::max<int64_t>(k, 1) ||
       row_major.size() != static_cast<size_t>(n * k)) {
@@ -80,16 +81,51 @@ void ModelWriter::add_linear_weight(const std::string& name, int64_t n, int64_t 
                               " floats given for shape [" + std::to_string(n) + ", " + std::to_string(k) + "]");
     return;
   }
-  const std::vector<float> panels = to_panels(row_major, n, k);
-  std::vector<uint8_t> bytes(panels.size() * sizeof(float));
-  std::memcpy(bytes.data(), panels.data(), bytes.size());
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  int64_t stored_k = k;
+  if (dtype == DType::kF32) {
+    const std::vector<float> panels = to_panels(row_major, n, k);
+    bytes.resize(panels.size() * sizeof(float));
+    std::memcpy(bytes.data(), panels.data(), bytes.size());
+  } else if (dtype == DType::kBF16) {
+    const std::vector<uint16_t> panels = to_bf16_panels(row_major, n, k);
+    bytes.resize(panels.size() * sizeof(uint16_t));
+    std::memcpy(bytes.data(), panels.data(), bytes.size());
+  } else if (dtype == DType::kI8) {
+    I8Panels q = quantize_i8_panels(row_major, n, k);
+    bytes.resize(q.codes.size());
+    std::memcpy(bytes.data(), q.codes.data(), bytes.size());
+    scales = std::move(q.scales);
+    stored_k = i8_padded_k(k);
+  } else {
+    error_ = invalid_argument("linear weight '" + name + "': dtype " + dtype_name(dtype) + " is not f32, bf16 or i8");
+    return;
+  }
   // Checked as an ordinary tensor of the padded shape, then marked as the logical [n, k] in panels.
-  const int64_t rows = static_cast<int64_t>(panels.size()) / std::max<int64_t>(k, 1);
-  add_tensor(name, DType::kF32, {k == 0 ? 0 : rows, k}, std::move(bytes));
+  const int64_t rows = k == 0 ? 0 : n == 0 ? 0 : (n + kPanelWidth - 1) / kPanelWidth * kPanelWidth;
+  add_tensor(name, dtype, {rows, stored_k}, std::move(bytes));
   if (!error_.is_ok()) return;
   Entry& e = entries_.back();
   e.shape = {n, k};
   e.layout = Layout::kPanels;
+  if (dtype == DType::kI8) {
+    const std::string sname = name + kScaleSuffix;
+    add_tensor(sname, DType::kF32, {n}, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(scales.data()),
+                                                                 scales.size() * sizeof(float)));
+    if (!error_.is_ok()) return;
+    // names_ only records that the name is taken; the entry moves to the tail.
+    tail_.push_back(std::move(entries_.back()));
+    entries_.pop_back();
+  }
+}
+
+std::vector<const ModelWriter::Entry*> ModelWriter::ordered() const {
+  std::vector<const Entry*> out;
+  out.reserve(entries_.size() + tail_.size());
+  for (const Entry& e : entries_) out.push_back(&e);
+  for (const Entry& e : tail_) out.push_back(&e);
+  return out;
 }
 
 void ModelWriter::add_alias(const std::string& alias, const std::string& target) {
@@ -122,7 +158,8 @@ Status ModelWriter::validate() const {
 std::string ModelWriter::header_json() const {
   nlohmann::json tensors = nlohmann::json::array();
   uint64_t off = 0;
-  for (const Entry& e : entries_) {
+  for (const Entry* ep : ordered()) {
+    const Entry& e = *ep;
     off = align_up(off);
     tensors.push_back({{"name", e.name},
                        {"dtype", dtype_name(e.dtype)},
@@ -149,7 +186,7 @@ std::string ModelWriter::header_json() const {
 
 uint64_t ModelWriter::serialized_size() const {
   uint64_t off = 0;
-  for (const Entry& e : entries_) off = align_up(off) + e.bytes.size();
+  for (const Entry* e : ordered()) off = align_up(off) + e->bytes.size();
   return align_up(kPreambleSize + header_json().size()) + off + kTrailerSize;
 }
 
@@ -171,7 +208,8 @@ Status ModelWriter::stream(const std::function<Status(std::span<const uint8_t>)>
   SEALSUM_RETURN_IF_ERROR(emit(pre));
   static const uint8_t kZeros[kTensorAlignment] = {};
   uint64_t off = 0;
-  for (const Entry& e : entries_) {
+  for (const Entry* ep : ordered()) {
+    const Entry& e = *ep;
     const uint64_t pad = align_up(off) - off;
     if (pad) SEALSUM_RETURN_IF_ERROR(emit({kZeros, size_t(pad)}));
     SEALSUM_RETURN_IF_ERROR(emit(e.bytes));

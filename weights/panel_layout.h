@@ -30,4 +30,38 @@ void panel_row(const float* panels, int64_t k, int64_t j, float* out);
 // Panel form -> row-major W [n, k] (n*k floats).
 std::vector<float> from_panels(const float* panels, int64_t n, int64_t k);
 
+
+// ---- int8 panels (dtype i8, layout "panels"): symmetric per-output-channel quantization ----
+//
+// Row j of W gets scale s_j = max_k |W[j, k]| / 127 (0 for an all-zero row) and codes
+// q[j, k] = clamp(round_half_even(W[j, k] / s_j), -127, 127) (never -128), so W ≈ q · s_j. The codes
+// are stored in panels of 32 rows with k padded to a multiple of kI8KGroup = 4 and grouped in fours
+// (the VNNI dot-product layout: one 32-bit lane = 4 consecutive k of one output):
+//   bytes[p*kp*32 + (kk/4)*128 + jj*4 + kk%4] = q[p*32 + jj, kk],   kp = round_up(k, 4),
+// padding (rows past n, k past k) zero. Size: i8_panel_bytes(n, k), a multiple of 128. The scales
+// are a separate f32 [n] tensor named NAME + kScaleSuffix.
+inline constexpr int64_t kI8KGroup = 4;
+inline constexpr const char* kScaleSuffix = ".scale";
+inline int64_t i8_padded_k(int64_t k) { return (k + kI8KGroup - 1) / kI8KGroup * kI8KGroup; }
+inline int64_t i8_panel_bytes(int64_t n, int64_t k) {
+  return (n + kPanelWidth - 1) / kPanelWidth * kPanelWidth * i8_padded_k(k);
+}
+
+struct I8Panels {
+  std::vector<int8_t> codes;  // i8_panel_bytes(n, k)
+  std::vector<float> scales;  // n
+};
+// Row-major W [n, k] (w.size() == n*k) -> int8 panels and per-row scales.
+I8Panels quantize_i8_panels(std::span<const float> w, int64_t n, int64_t k);
+// Row j of the int8-panel matrix, dequantized (q · scale[j]), into out[0..k).
+void i8_panel_row(const int8_t* codes, const float* scales, int64_t k, int64_t j, float* out);
+
+// ---- bf16 panels (dtype bf16, layout "panels"): the f32 panel layout with 2-byte elements ----
+// bytes: uint16 elements[p*k*32 + kk*32 + jj] = bf16(W[p*32 + jj, kk]) (round to nearest even;
+// NaN stays NaN). Size panel_floats(n, k) * 2 bytes.
+uint16_t f32_to_bf16(float v);
+float bf16_to_f32(uint16_t v);
+std::vector<uint16_t> to_bf16_panels(std::span<const float> w, int64_t n, int64_t k);
+void bf16_panel_row(const uint16_t* panels, int64_t k, int64_t j, float* out);
+
 }  // namespace sealsum::weights

@@ -8,6 +8,8 @@
 //            XCR0 {SSE(1), YMM(2)}.
 //   AVX512 : the AVX2 set plus CPUID.7.0:EBX {F(16), DQ(17), BW(30), VL(31)},
 //            XCR0 {opmask(5), ZMM_Hi256(6), Hi16_ZMM(7)}.
+//   Extensions (isa.h): AVX512_VNNI CPUID.7.0:ECX(11), AVX-VNNI CPUID.7.1:EAX(4), AVX512_BF16
+//            CPUID.7.1:EAX(5), each only on top of the OS-enabled ISA it extends.
 // The active ISA is chosen once on first use: SEALSUM_ISA if set (must name a supported ISA, else
 // the process stops with a message naming the value and the choices), otherwise the best one.
 #include <atomic>
@@ -32,6 +34,7 @@ uint64_t read_xcr0() {
 struct Features {
   bool avx2 = false;
   bool avx512 = false;
+  bool avx512_vnni = false, avx_vnni = false, avx512_bf16 = false;
 };
 
 Features detect() {
@@ -49,6 +52,12 @@ Features detect() {
   f.avx2 = ymm_state && fma && f16c && avx2;
   const bool avx512 = (b7 & (1u << 16)) && (b7 & (1u << 17)) && (b7 & (1u << 30)) && (b7 & (1u << 31));
   f.avx512 = f.avx2 && zmm_state && avx512;
+  f.avx512_vnni = f.avx512 && (c7 & (1u << 11));
+  unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
+  if (a7 >= 1 && __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71)) {
+    f.avx_vnni = f.avx2 && (a71 & (1u << 4));
+    f.avx512_bf16 = f.avx512 && (a71 & (1u << 5));
+  }
   return f;
 }
 
@@ -89,6 +98,10 @@ bool isa_supported(Isa isa) {
   }
   return false;
 }
+
+bool has_avx512_vnni() { return features().avx512_vnni; }
+bool has_avx_vnni() { return features().avx_vnni; }
+bool has_avx512_bf16() { return features().avx512_bf16; }
 
 Isa best_isa() {
   if (isa_supported(Isa::kAvx512)) return Isa::kAvx512;

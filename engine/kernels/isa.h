@@ -13,6 +13,12 @@ namespace sealsum::kernels {
 
 // The best ISA this CPU and OS support.
 Isa best_isa();
+// Optional instruction-set extensions used by the quantized-weight kernels (CPUID, with the OS
+// state of the ISA they extend): AVX512_VNNI (CPUID.7.0:ECX bit 11, needs AVX-512), AVX-VNNI
+// (CPUID.7.1:EAX bit 4, needs AVX2), AVX512_BF16 (CPUID.7.1:EAX bit 5, needs AVX-512).
+bool has_avx512_vnni();
+bool has_avx_vnni();
+bool has_avx512_bf16();
 // "scalar" | "avx2" | "avx512" -> Isa. Unknown names are kInvalidArgument; names of ISAs this
 // machine cannot run are kUnimplemented. The message names the choices, never silently falls back.
 Result<Isa> parse_isa(std::string_view name);

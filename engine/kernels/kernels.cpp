@@ -3,10 +3,14 @@
 #include "engine/kernels/kernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <vector>
 #include <cstdlib>
 #include <new>
 
+#include "engine/kernels/isa.h"
 #include "engine/kernels/kernels_internal.h"
 #include "engine/kernels/threadpool.h"
 
@@ -54,6 +58,49 @@ GemmFn gemm_fn(Isa isa) {
   return gemm_scalar;
 }
 
+}  // namespace
+
+LinearI8Fn linear_i8_fn(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      if (has_avx512_vnni()) return linear_i8_avx512vnni;
+      return has_avx_vnni() ? linear_i8_avx_vnni : linear_i8_avx2;  // AVX-512 implies AVX2
+    case Isa::kAvx2: return has_avx_vnni() ? linear_i8_avx_vnni : linear_i8_avx2;
+    case Isa::kScalar: return linear_i8_scalar;
+  }
+  return linear_i8_scalar;
+}
+
+void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs) {
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: (v + kRound) - kRound rounds |v| < 2^22 half to even
+  for (int64_t i = 0; i < m; ++i) {
+    const float* xi = x + i * k;
+    uint8_t* qi = xu + i * kp;
+    float amax = 0.0f;
+    bool finite = true;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float a = std::fabs(xi[kk]);
+      finite = finite && a <= std::numeric_limits<float>::max();  // false for inf and NaN
+      amax = std::max(amax, a);
+    }
+    if (!finite || amax == 0.0f) {
+      xs[i] = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+      std::fill_n(qi, kp, uint8_t{128});
+      continue;
+    }
+    const float inv = 127.0f / amax;
+    xs[i] = amax / 127.0f;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float r = (xi[kk] * inv + kRound) - kRound;
+      const int32_t q = std::clamp(static_cast<int32_t>(r), -127, 127);
+      qi[kk] = static_cast<uint8_t>(q + 128);
+    }
+    std::fill(qi + k, qi + kp, uint8_t{128});
+  }
+}
+
+namespace {
+
 [[noreturn]] void contract_violation(const char* what) {
   std::fprintf(stderr, "sealsum: fatal: kernels: %s\n", what);
   std::fflush(stderr);
@@ -70,7 +117,9 @@ PackedMatrix::~PackedMatrix() = default;
 int64_t PackedMatrix::rows() const { return impl_ ? impl_->n : 0; }
 int64_t PackedMatrix::cols() const { return impl_ ? impl_->k : 0; }
 Isa PackedMatrix::isa() const { return impl_ ? impl_->isa : Isa::kScalar; }
-bool PackedMatrix::is_view() const { return impl_ && impl_->data != nullptr && !impl_->owned; }
+bool PackedMatrix::is_view() const {
+  return impl_ && (impl_->data != nullptr || impl_->q8 != nullptr || impl_->bf16 != nullptr) && !impl_->owned;
+}
 
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
   if (n < 0 || k < 0 || (n * k > 0 && w == nullptr)) detail::contract_violation("pack_matrix: bad shape or null weights");
@@ -110,11 +159,99 @@ PackedMatrix view_panels(const float* panels, int64_t n, int64_t k) {
   return pm;
 }
 
+namespace {
+
+// Common set-up of the int8 matrices: shape, padded scales, per-row code sums.
+void init_i8(PackedMatrix::Impl& im, const int8_t* codes, const float* scales, int64_t n, int64_t k) {
+  im.isa = active_isa();
+  im.wtype = PackedMatrix::Impl::WType::kI8;
+  im.n = n;
+  im.k = k;
+  im.nr = 32;
+  im.kp = (k + 3) / 4 * 4;
+  im.panels = (n + 31) / 32;
+  im.q8 = codes;
+  const size_t padded = static_cast<size_t>(im.panels * 32);
+  im.scales.assign(padded, 0.0f);
+  if (n > 0) std::copy(scales, scales + n, im.scales.begin());
+  im.colsum.assign(padded, 0);
+  for (int64_t p = 0; p < im.panels; ++p) {
+    const int8_t* panel = codes + p * im.kp * 32;
+    for (int64_t g = 0; g < im.kp; g += 4) {
+      for (int64_t b = 0; b < 128; ++b) im.colsum[static_cast<size_t>(p * 32 + b / 4)] += panel[g * 32 + b];
+    }
+  }
+}
+
+}  // namespace
+
+PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && (codes == nullptr || scales == nullptr))) {
+    detail::contract_violation("view_panels_i8: bad shape or null");
+  }
+  if (reinterpret_cast<uintptr_t>(codes) % 64 != 0) detail::contract_violation("view_panels_i8: not 64-byte aligned");
+  PackedMatrix pm;
+  init_i8(*pm.impl_, codes, scales, n, k);
+  return pm;
+}
+
+PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && (codes == nullptr || scales == nullptr))) {
+    detail::contract_violation("pack_matrix_i8: bad shape or null");
+  }
+  PackedMatrix pm;
+  PackedMatrix::Impl& im = *pm.impl_;
+  const int64_t kp = (k + 3) / 4 * 4, panels = (n + 31) / 32;
+  im.owned = aligned_floats(static_cast<size_t>(panels * 32 * kp / 4));  // zero-filled: padding
+  int8_t* dst = reinterpret_cast<int8_t*>(im.owned.get());
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t kk = 0; kk < k; ++kk) dst[(j / 32) * kp * 32 + (kk / 4) * 128 + (j % 32) * 4 + kk % 4] = codes[j * k + kk];
+  }
+  init_i8(im, dst, scales, n, k);
+  return pm;
+}
+
+PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k) {
+  if (n < 0 || k < 0 || (n * k > 0 && panels == nullptr)) detail::contract_violation("view_panels_bf16: bad shape or null");
+  if (reinterpret_cast<uintptr_t>(panels) % 64 != 0) detail::contract_violation("view_panels_bf16: not 64-byte aligned");
+  PackedMatrix pm;
+  PackedMatrix::Impl& im = *pm.impl_;
+  im.isa = active_isa();
+  im.wtype = PackedMatrix::Impl::WType::kBF16;
+  im.n = n;
+  im.k = k;
+  im.nr = 32;
+  im.panels = (n + 31) / 32;
+  im.bf16 = panels;
+  return pm;
+}
+
 void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias, float* y, ThreadPool* pool) {
   const PackedMatrix::Impl& im = w.impl();
   if (m < 0) detail::contract_violation("linear: negative m");
   if (m == 0 || im.n == 0) return;
-  const detail::LinearPanelsFn fn = detail::linear_fn(im.isa);
+  if (im.wtype == PackedMatrix::Impl::WType::kI8) {
+    // The caller's thread owns these while the pool's workers read them (parallel_for waits).
+    thread_local std::vector<uint8_t> xu;
+    thread_local std::vector<float> xs;
+    xu.resize(static_cast<size_t>(m * im.kp));
+    xs.resize(static_cast<size_t>(m));
+    detail::quantize_rows(x, m, im.k, im.kp, xu.data(), xs.data());
+    const detail::LinearI8Fn fn = detail::linear_i8_fn(im.isa);
+    const uint8_t* xq = xu.data();
+    const float* xsc = xs.data();
+    if (pool == nullptr || pool->size() <= 1) {
+      fn(xq, xsc, m, im, 0, im.panels, bias, y, im.n);
+      return;
+    }
+    const int64_t per_panel = std::max<int64_t>(1, m * std::max<int64_t>(im.kp, 1) * 32);
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 19) / per_panel);
+    pool->parallel_for(im.panels, grain, [&](int64_t pb, int64_t pe) { fn(xq, xsc, m, im, pb, pe, bias, y, im.n); });
+    return;
+  }
+  const detail::LinearPanelsFn fn = im.wtype == PackedMatrix::Impl::WType::kBF16
+                                        ? (im.isa == Isa::kAvx512 ? detail::linear_bf16_avx512 : detail::linear_bf16_scalar)
+                                        : detail::linear_fn(im.isa);
   const int64_t n = im.n, k = im.k, ldx = k;
   if (pool == nullptr || pool->size() <= 1) {
     fn(x, ldx, m, im, 0, im.panels, bias, y, n);

@@ -4,8 +4,10 @@
 // use; the environment variable SEALSUM_ISA=scalar|avx2|avx512 overrides it (an unsupported or
 // unknown value is a startup error, never a silent fallback). Each ISA lives in its own translation
 // unit compiled with its own flags (kernels_avx2.cpp: -mavx2 -mfma; kernels_avx512.cpp:
-// -mavx512f -mavx512bw -mavx512vl -mfma); no other file uses intrinsics. Every fast kernel has a
-// scalar twin in kernels_scalar.cpp, and tests compare them on ragged shapes.
+// -mavx512f -mavx512bw -mavx512vl -mfma; the quantized-weight kernels: kernels_avx512_vnni.cpp,
+// kernels_avx_vnni.cpp, kernels_avx2_i8.cpp (int8) and kernels_avx512_bf16.cpp, see
+// engine/CMakeLists.txt); no other file uses intrinsics. Every fast kernel has a scalar twin in
+// kernels_scalar.cpp, and tests compare them on ragged shapes (int8: bit for bit).
 //
 // Thread safety: kernels are reentrant; PackedMatrix is immutable after packing. set_isa() is for
 // tests and must not race with running kernels.
@@ -43,6 +45,9 @@ class PackedMatrix {
  private:
   friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
   friend PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
+  friend PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+  friend PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+  friend PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -51,6 +56,22 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
 // which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
 // outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
+
+// int8 weights (weights/panel_layout.h: symmetric per output row, codes in -127..127 (never -128:
+// the AVX2 kernel moves signs onto the codes; callers check, see models/config_util.cpp) stored in
+// 32-row panels with k in groups of 4, `codes` 64-byte aligned, W[j, kk] ≈ code · scales[j]): a view
+// of the codes (no copy; they must outlive it and stay unchanged); the scales are copied, and the
+// per-row code sums are computed here (n ints). linear() quantizes x per row on the fly
+// (symmetric, scale max|x_i| / 127, round half to even) and computes the integer dot products
+// exactly, so every ISA (scalar, AVX2, AVX2-VNNI, AVX-512 VNNI) gives bit-identical results.
+PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+// Same from row-major codes [n, k] (tests): packs into owned storage.
+PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
+
+// bf16 weights in the 32-wide panel layout (2-byte elements, 64-byte aligned; weights/panel_layout.h):
+// a view (the panels must outlive it and stay unchanged). linear() widens them to f32 in the kernel
+// (AVX-512; scalar elsewhere) and keeps the f32 summation contract; activations stay f32.
+PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.
 // Work is split over `pool` when given (deterministic: the result does not depend on thread count).

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/kernels/kernels.h"
 
@@ -37,6 +38,18 @@ struct PackedMatrix::Impl {
   AlignedFloats owned;  // the packed floats when packed here; empty for a view of caller memory
   const float* data = nullptr;  // panels * k * nr floats, 64-byte aligned (owned or the view)
   const float* panel(int64_t p) const { return data + p * k * nr; }
+
+  // Quantized weights (wtype != kF32; data is then null).
+  enum class WType : uint8_t { kF32, kI8, kBF16 };
+  WType wtype = WType::kF32;
+  // kI8: codes in the int8 panel layout (weights/panel_layout.h): code of W[j, kk] at
+  // q8[(j/32)*kp*32 + (kk/4)*128 + (j%32)*4 + kk%4], kp = k rounded up to 4, padding 0.
+  int64_t kp = 0;
+  const int8_t* q8 = nullptr;
+  std::vector<float> scales;    // kI8: per output row, zero-padded to panels*nr
+  std::vector<int32_t> colsum;  // kI8: sum over kk of the codes of row j, zero-padded to panels*nr
+  // kBF16: the f32 panel layout with bf16 elements (panels * k * nr).
+  const uint16_t* bf16 = nullptr;
 };
 
 namespace detail {
@@ -58,6 +71,32 @@ void linear_panels_avx2(const float*, int64_t, int64_t, const PackedMatrix::Impl
                         const float*, float*, int64_t);
 void linear_panels_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
                           const float*, float*, int64_t);
+
+// int8: xu [m, w.kp] are the activations quantized by quantize_rows (code + 128, as u8; padding
+// 128), xs [m] their scales. y[i, j] = float(sum_kk (xu[i,kk] - 128) * code[j,kk]) * (xs[i] *
+// scales[j]) (+ bias[j]): an exact integer sum, then one conversion, one multiply and one add,
+// in this order and unfused on every ISA, so all of them are bit-identical to the scalar twin.
+using LinearI8Fn = void (*)(const uint8_t* xu, const float* xs, int64_t m, const PackedMatrix::Impl& w,
+                            int64_t p_begin, int64_t p_end, const float* bias, float* y, int64_t ldy);
+void linear_i8_scalar(const uint8_t*, const float*, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                      const float*, float*, int64_t);
+void linear_i8_avx512vnni(const uint8_t*, const float*, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                          const float*, float*, int64_t);
+void linear_i8_avx_vnni(const uint8_t*, const float*, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
+void linear_i8_avx2(const uint8_t*, const float*, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                    const float*, float*, int64_t);
+// bf16 weights (w.bf16), f32 activations and accumulation: the f32 summation contract above.
+void linear_bf16_scalar(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
+void linear_bf16_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                        const float*, float*, int64_t);
+// Per-row symmetric quantization of x [m, k] into xu [m, kp] and xs [m]: xs[i] = max|x[i, :]| / 127
+// (0 for a zero row; NaN, with all codes 0, when the row holds NaN or infinity), code =
+// round-half-even(x · 127 / max) in -127..127. Shared by every ISA (plain C++).
+void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs);
+// The int8 kernel for `isa` given the CPU's VNNI support (tests call each directly).
+LinearI8Fn linear_i8_fn(Isa isa);
 
 void gemm_scalar(bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                  float, float*, int64_t);

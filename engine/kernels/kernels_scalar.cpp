@@ -2,6 +2,7 @@
 // float accumulator per output), no fused multiply-add. Tests compare each ISA against these.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "engine/kernels/kernels_internal.h"
@@ -22,6 +23,57 @@ void linear_panels_scalar(const float* x, int64_t ldx, int64_t m, const PackedMa
         const float xv = xi[kk];
         const float* brow = panel + kk * nr;
         for (int64_t jj = 0; jj < nr; ++jj) acc[jj] += xv * brow[jj];
+      }
+      float* yi = y + i * ldy + j0;
+      for (int64_t jj = 0; jj < cols; ++jj) yi[jj] = bias ? acc[jj] + bias[j0 + jj] : acc[jj];
+    }
+  }
+}
+
+void linear_i8_scalar(const uint8_t* xu, const float* xs, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
+                      int64_t p_end, const float* bias, float* y, int64_t ldy) {
+  const int64_t nr = w.nr, kp = w.kp;
+  int32_t acc[32];
+  for (int64_t p = p_begin; p < p_end; ++p) {
+    const int8_t* panel = w.q8 + p * kp * nr;
+    const int64_t j0 = p * nr, cols = std::min(nr, w.n - j0);
+    for (int64_t i = 0; i < m; ++i) {
+      const uint8_t* xi = xu + i * kp;
+      std::fill_n(acc, nr, 0);
+      for (int64_t g = 0; g < kp; g += 4) {
+        const int8_t* b = panel + g * nr;  // 4 codes per output, outputs side by side
+        for (int64_t jj = 0; jj < nr; ++jj) {
+          for (int64_t t = 0; t < 4; ++t) acc[jj] += (int32_t{xi[g + t]} - 128) * int32_t{b[jj * 4 + t]};
+        }
+      }
+      float* yi = y + i * ldy + j0;
+      for (int64_t jj = 0; jj < cols; ++jj) {
+        const float s = xs[i] * w.scales[static_cast<size_t>(j0 + jj)];
+        const float v = static_cast<float>(acc[jj]) * s;
+        yi[jj] = bias ? v + bias[j0 + jj] : v;
+      }
+    }
+  }
+}
+
+void linear_bf16_scalar(const float* x, int64_t ldx, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
+                        int64_t p_end, const float* bias, float* y, int64_t ldy) {
+  const int64_t nr = w.nr, k = w.k;
+  float acc[32];
+  float wrow[32];
+  for (int64_t p = p_begin; p < p_end; ++p) {
+    const uint16_t* panel = w.bf16 + p * k * nr;
+    const int64_t j0 = p * nr, cols = std::min(nr, w.n - j0);
+    for (int64_t i = 0; i < m; ++i) {
+      const float* xi = x + i * ldx;
+      std::fill_n(acc, nr, 0.0f);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        for (int64_t jj = 0; jj < nr; ++jj) {
+          const uint32_t bits = static_cast<uint32_t>(panel[kk * nr + jj]) << 16;  // bf16 -> f32, exact
+          std::memcpy(&wrow[jj], &bits, sizeof bits);
+        }
+        const float xv = xi[kk];
+        for (int64_t jj = 0; jj < nr; ++jj) acc[jj] += xv * wrow[jj];
       }
       float* yi = y + i * ldy + j0;
       for (int64_t jj = 0; jj < cols; ++jj) yi[jj] = bias ? acc[jj] + bias[j0 + jj] : acc[jj];

@@ -16,14 +16,33 @@
 namespace sealsum::layers {
 
 // A weight matrix W [out, in] as stored: row-major (PyTorch), or the 32-wide panel layout of
-// weights/panel_layout.h (64-byte aligned, read in place).
+// weights/panel_layout.h (64-byte aligned, read in place): f32 (`data`, panels), or int8 codes with
+// per-row scales (`q8`, `scales`; see Weight::i8), or bf16 (`b16`; Weight::bf16).
 struct Weight {
   Weight() = default;
   Weight(const float* row_major) : data(row_major) {}  // NOLINT: implicit, row-major is the common case
   Weight(const float* d, bool panel_form) : data(d), panels(panel_form) {}
+  // int8 panels (weights/panel_layout.h) and their f32 [out] scales, both in the model file.
+  static Weight i8(const int8_t* codes, const float* row_scales) {
+    Weight w;
+    w.q8 = codes;
+    w.scales = row_scales;
+    w.panels = true;
+    return w;
+  }
+  // bf16 panels (weights/panel_layout.h), in the model file.
+  static Weight bf16(const uint16_t* panels) {
+    Weight w;
+    w.b16 = panels;
+    w.panels = true;
+    return w;
+  }
   const float* data = nullptr;
   bool panels = false;
-  // Row j of W (in floats) into out[0..in).
+  const int8_t* q8 = nullptr;     // non-null: int8 panels (data is null)
+  const uint16_t* b16 = nullptr;  // non-null: bf16 panels (data is null)
+  const float* scales = nullptr;
+  // Row j of W (in floats; int8: dequantized) into out[0..in).
   void row(int64_t j, int64_t in, float* out) const;
 };
 
@@ -37,7 +56,8 @@ class Linear {
   // side by side, in order (e.g. q|k|v). Each part is {W [out_i, in], bias or nullptr}. When every
   // part is panel-stored with out_i a multiple of 32 and the parts lie back to back in memory
   // (the converter writes them so), the fused matrix is a view of them; otherwise it is packed
-  // from a concatenated copy.
+  // from a concatenated copy (f32; int8 parts are dequantized). The same holds for int8 parts
+  // (codes back to back; their scales are copied side by side) and bf16 parts.
   struct Part {
     Weight w;
     int64_t out;

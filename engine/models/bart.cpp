@@ -166,7 +166,7 @@ Status BartModel::build() {
   const BartConfig& c = cfg_;
   const int64_t d = c.d_model;
   auto get = [&](const std::string& name, std::vector<int64_t> shape) { return tensor_f32(f, name, shape); };
-  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return weight_f32(f, name, shape); };
+  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return linear_weight(f, name, shape); };
   auto norm = [&](const std::string& p) -> Result<layers::LayerNorm> {
     SEALSUM_ASSIGN_OR_RETURN(const float* w, get(p + ".weight", {d}));
     SEALSUM_ASSIGN_OR_RETURN(const float* b, get(p + ".bias", {d}));

@@ -1,6 +1,9 @@
 #include "engine/models/config_util.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "weights/panel_layout.h"
 
 namespace sealsum::models {
 
@@ -85,9 +88,31 @@ Result<const float*> tensor_f32(const weights::ModelFile& file, const std::strin
   return t->f32();
 }
 
-Result<layers::Weight> weight_f32(const weights::ModelFile& file, const std::string& name,
-                                  const std::vector<int64_t>& shape) {
-  SEALSUM_ASSIGN_OR_RETURN(const weights::TensorView* t, file.get(name, weights::DType::kF32, shape));
+Result<layers::Weight> linear_weight(const weights::ModelFile& file, const std::string& name,
+                                     const std::vector<int64_t>& shape) {
+  const weights::TensorView* t = file.find(name);
+  if (t != nullptr && t->dtype == weights::DType::kI8) {
+    if (t->layout != weights::Layout::kPanels || t->shape != shape) {
+      return invalid_argument("tensor '" + name + "' is an int8 tensor that is not a [" + std::to_string(shape[0]) +
+                              ", " + std::to_string(shape[1]) + "] int8 panel matrix; reconvert the model");
+    }
+    SEALSUM_ASSIGN_OR_RETURN(const weights::TensorView* s,
+                             file.get(name + weights::kScaleSuffix, weights::DType::kF32, {shape[0]}));
+    const int8_t* codes = reinterpret_cast<const int8_t*>(t->data);
+    if (std::find(codes, codes + t->nbytes, int8_t{-128}) != codes + t->nbytes) {
+      return invalid_argument("tensor '" + name + "' holds the int8 code -128, which the converter never writes "
+                              "(codes are -127..127); reconvert the model");
+    }
+    return layers::Weight::i8(codes, s->f32());
+  }
+  if (t != nullptr && t->dtype == weights::DType::kBF16) {
+    if (t->layout != weights::Layout::kPanels || t->shape != shape) {
+      return invalid_argument("tensor '" + name + "' is a bf16 tensor that is not a [" + std::to_string(shape[0]) +
+                              ", " + std::to_string(shape[1]) + "] bf16 panel matrix; reconvert the model");
+    }
+    return layers::Weight::bf16(reinterpret_cast<const uint16_t*>(t->data));
+  }
+  SEALSUM_ASSIGN_OR_RETURN(t, file.get(name, weights::DType::kF32, shape));
   return layers::Weight(t->f32(), t->layout == weights::Layout::kPanels);
 }
 

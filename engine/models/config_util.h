@@ -31,10 +31,10 @@ Result<std::string> config_string(const nlohmann::json& config, const std::strin
 // ModelFile's error (kInvalidArgument for a tensor stored in another layout).
 Result<const float*> tensor_f32(const weights::ModelFile& file, const std::string& name,
                                 const std::vector<int64_t>& shape);
-// A float32 matrix [n, k] (a linear weight, or an embedding table) as stored: row-major or in the
-// panel layout. Errors as tensor_f32.
-Result<layers::Weight> weight_f32(const weights::ModelFile& file, const std::string& name,
-                                  const std::vector<int64_t>& shape);
+// A matrix [n, k] (a linear weight, or an embedding table) as stored: f32 row-major or f32 panels,
+// bf16 panels, or int8 panels with their NAME.scale tensor (`sealsum convert --dtype bf16|int8`). Errors as tensor_f32.
+Result<layers::Weight> linear_weight(const weights::ModelFile& file, const std::string& name,
+                                     const std::vector<int64_t>& shape);
 
 // Every id in [0, vocab); otherwise kInvalidArgument naming `what` ("input", "decoder"), the id
 // and its position.

@@ -193,7 +193,7 @@ Status T5Model::build() {
   const T5Config& c = cfg_;
   const int64_t d = c.d_model, inner = c.inner();
   auto get = [&](const std::string& name, std::vector<int64_t> shape) { return tensor_f32(f, name, shape); };
-  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return weight_f32(f, name, shape); };
+  auto weight = [&](const std::string& name, std::vector<int64_t> shape) { return linear_weight(f, name, shape); };
 
   SEALSUM_ASSIGN_OR_RETURN(shared_, weight("shared.weight", {c.vocab, d}));
   SEALSUM_ASSIGN_OR_RETURN(const float* er, get("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",

@@ -13,6 +13,7 @@
 #include "secure/secret_buffer.h"
 #include "tools/cli/command.h"
 #include "tools/convert/hf_convert.h"
+#include "tools/convert/linear_dtype.h"
 #include "tools/convert/progress.h"
 #include "tools/convert/synthetic.h"
 
@@ -51,6 +52,8 @@ int run_convert(const std::vector<std::string>& argv) {
       .option("output", "MODEL", "the model file to write (also -o); replaced atomically", true)
       .option("synthetic", "MANIFEST", "build synthetic weights from a shared/golden/synth-*/manifest.json instead")
       .option("tokenizer", "TOKENIZER", "with --synthetic: spiece.model, tokenizer.json, vocab.json or a folder")
+      .option("dtype", "DTYPE",
+              "linear weights as f32 (default), bf16 or int8 (per-output-channel; embeddings, norms, biases stay f32)")
       .option("seal", "KEYFILE",
               "seal the model with this key file (sealsum keygen; mode 0600) instead of writing it in plaintext");
   if (int rc = sealsum::cli::parse_or_exit(args, argv); rc >= 0) return rc;
@@ -61,6 +64,8 @@ int run_convert(const std::vector<std::string>& argv) {
     return 2;
   }
   const std::string out = *args.get("output");
+  auto dtype = sealsum::convert::parse_linear_dtype(args.get("dtype").value_or("f32"));
+  if (!dtype.ok()) return sealsum::cli::fail("convert", dtype.status());
   // Load the key first: a bad key file should fail before minutes of conversion.
   std::optional<sealsum::secure::SealingKey> seal_key;
   if (auto keyfile = args.get("seal")) {
@@ -79,9 +84,9 @@ int run_convert(const std::vector<std::string>& argv) {
       if (!manifest.ok()) return sealsum::cli::fail("convert", manifest.status());
       auto tok = sealsum::tok::read_tokenizer_source(*args.get("tokenizer"));
       if (!tok.ok()) return sealsum::cli::fail("convert", tok.status());
-      writer = sealsum::convert::build_synthetic(*manifest, *tok, progress);
+      writer = sealsum::convert::build_synthetic(*manifest, *tok, progress, *dtype);
     } else {
-      writer = sealsum::convert::convert_hf_dir(args.rest().front(), progress);
+      writer = sealsum::convert::convert_hf_dir(args.rest().front(), progress, *dtype);
     }
   }
   if (!writer.ok()) return sealsum::cli::fail("convert", writer.status());

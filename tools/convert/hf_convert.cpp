@@ -7,6 +7,7 @@
 
 #include "secure/digest.h"
 #include "tools/convert/file_io.h"
+#include "tools/convert/linear_dtype.h"
 #include "tools/convert/safetensors.h"
 #include "tools/convert/torch_checkpoint.h"
 #include "weights/schema.h"
@@ -30,7 +31,7 @@ bool ignored_on_load(const std::string& arch, const std::string& name) {
 
 Result<weights::ModelWriter> build_from_state_dict(const nlohmann::json& config, const nlohmann::json& generation_config,
                                                    StateDict state_dict, const tok::TokenizerSource& tokenizer,
-                                                   nlohmann::json source) {
+                                                   nlohmann::json source, weights::DType dtype) {
   SEALSUM_ASSIGN_OR_RETURN(const std::string arch, weights::architecture_of(config));
   SEALSUM_ASSIGN_OR_RETURN(const weights::Schema schema, weights::expected_schema(arch, config));
   auto known = [&](const std::string& n) { return schema.find(n) != nullptr || schema.aliases.count(n) != 0; };
@@ -97,19 +98,20 @@ Result<weights::ModelWriter> build_from_state_dict(const nlohmann::json& config,
     const weights::ExpectedTensor& e = schema.tensors[i];
     SourceTensor* t = by_name.at(e.name);
     if (e.linear) {
-      // Stored in the kernels' panel layout (read in place at load).
+      // Stored in the kernels' panel layout of `dtype` (read in place at load).
       std::vector<float> values(t->f32.size() / sizeof(float));
       std::memcpy(values.data(), t->f32.data(), values.size() * sizeof(float));
       t->f32 = {};
-      w.add_linear_weight(e.name, e.shape[0], e.shape[1], values);
+      add_schema_tensor(w, schema, e, values, dtype);
     } else {
       w.add_tensor(e.name, weights::DType::kF32, e.shape, std::move(t->f32));
     }
   }
-  for (const auto& [alias, target] : schema.aliases) w.add_alias(alias, target);
+  add_schema_aliases(w, schema, dtype);
   SEALSUM_RETURN_IF_ERROR(weights::embed_tokenizer(w, tokenizer));
   if (!source.is_object()) source = nlohmann::json::object();
   source["kind"] = "huggingface";
+  if (dtype != weights::DType::kF32) source["linear_dtype"] = weights::dtype_name(dtype);  // f32 files unchanged
   if (!ignored.empty()) source["ignored_on_load"] = ignored;
   if (!notes.empty()) source["notes"] = notes;
   w.set_source(source);
@@ -117,7 +119,7 @@ Result<weights::ModelWriter> build_from_state_dict(const nlohmann::json& config,
   return w;
 }
 
-Result<weights::ModelWriter> convert_hf_dir(const std::string& dir, const ProgressFn& progress) {
+Result<weights::ModelWriter> convert_hf_dir(const std::string& dir, const ProgressFn& progress, weights::DType dtype) {
   const fs::path d(dir);
   std::error_code ec;
   if (!fs::is_directory(d, ec)) return not_found("'" + dir + "' is not a folder (expected a Hugging Face model folder)");
@@ -155,7 +157,7 @@ Result<weights::ModelWriter> convert_hf_dir(const std::string& dir, const Progre
     return not_found("no weights in '" + dir + "': expected model.safetensors, model.safetensors.index.json or "
                      "pytorch_model.bin");
   }
-  auto w = build_from_state_dict(config, generation, std::move(sd), tokenizer, std::move(source));
+  auto w = build_from_state_dict(config, generation, std::move(sd), tokenizer, std::move(source), dtype);
   if (!w.ok()) return w.status().with_context("converting '" + dir + "'");
   return w;
 }

@@ -15,7 +15,7 @@
 //   - the result must match weights::expected_schema exactly (missing / unexpected / misshapen
 //     tensors are listed by name with both shapes). config vocab_size governs the matrices, so a
 //     tokenizer with more tokens than the embedding has rows (bart-large-cnn) is accepted.
-// All tensors are written as f32. Provenance: the weight file's name and SHA-256, never paths.
+// Tensors are written as f32, the linear weights as `dtype` (tools/convert/linear_dtype.h). Provenance: the weight file's name and SHA-256, never paths.
 #pragma once
 
 #include <functional>
@@ -32,12 +32,15 @@ namespace sealsum::convert {
 
 using ProgressFn = std::function<void(size_t done, size_t total)>;
 
-Result<weights::ModelWriter> convert_hf_dir(const std::string& dir, const ProgressFn& progress = {});
+// dtype: how the linear weights are stored (tools/convert/linear_dtype.h); f32 by default.
+Result<weights::ModelWriter> convert_hf_dir(const std::string& dir, const ProgressFn& progress = {},
+                                            weights::DType dtype = weights::DType::kF32);
 
 // The steps after reading, for callers that already hold the pieces (tests, other front ends).
 // `source` is merged into the provenance.
 Result<weights::ModelWriter> build_from_state_dict(const nlohmann::json& config, const nlohmann::json& generation_config,
                                                    StateDict state_dict, const tok::TokenizerSource& tokenizer,
-                                                   nlohmann::json source);
+                                                   nlohmann::json source,
+                                                   weights::DType dtype = weights::DType::kF32);
 
 }  // namespace sealsum::convert

@@ -11,6 +11,7 @@
 
 #include "secure/digest.h"
 #include "tools/convert/file_io.h"
+#include "tools/convert/linear_dtype.h"
 #include "weights/schema.h"
 #include "weights/tokenizer_blob.h"
 
@@ -99,7 +100,8 @@ Result<std::vector<ManifestTensor>> parse_tensors(const nlohmann::json& m) {
 }  // namespace
 
 Result<weights::ModelWriter> build_synthetic(const nlohmann::json& manifest, const tok::TokenizerSource& tokenizer,
-                                             const std::function<void(size_t, size_t)>& progress) {
+                                             const std::function<void(size_t, size_t)>& progress,
+                                             weights::DType dtype) {
   if (!manifest.is_object()) return invalid_argument("synthetic manifest is not a JSON object");
   auto cfg = manifest.find("config");
   if (cfg == manifest.end() || !cfg->is_object()) return invalid_argument("synthetic manifest has no 'config' object");
@@ -134,22 +136,17 @@ Result<weights::ModelWriter> build_synthetic(const nlohmann::json& manifest, con
     const ManifestTensor& t = tensors[by_name.at(e.name)];
     std::vector<float> values(size_t(t.numel));
     synth_fill(t.name, t.center, t.scale, values);
-    if (e.linear) {
-      w.add_linear_weight(t.name, t.shape[0], t.shape[1], values);  // the kernels' panel layout
-    } else {
-      std::vector<uint8_t> bytes(size_t(t.numel) * sizeof(float));
-      std::memcpy(bytes.data(), values.data(), bytes.size());  // little-endian hosts only (x86-64, arm64)
-      w.add_tensor(t.name, weights::DType::kF32, t.shape, std::move(bytes));
-    }
+    add_schema_tensor(w, schema, e, values, dtype);  // linear weights: the kernels' panel layout
     if (progress) progress(++written, tensors.size());
   }
-  for (const auto& [alias, target] : tied) w.add_alias(alias, target);
+  add_schema_aliases(w, schema, dtype);  // == tied (checked above)
   SEALSUM_RETURN_IF_ERROR(weights::embed_tokenizer(w, tokenizer));
   const std::string dump = manifest.dump();
   const auto digest = secure::sha256({reinterpret_cast<const uint8_t*>(dump.data()), dump.size()});
   nlohmann::json source = {{"kind", "synthetic"},
                            {"manifest_json_sha256", secure::to_hex(digest)},
                            {"formula", "shared/golden/README.md: value = (float32)(center + scale * r_i)"}};
+  if (dtype != weights::DType::kF32) source["linear_dtype"] = weights::dtype_name(dtype);  // f32 files unchanged
   if (auto n = manifest.find("name"); n != manifest.end() && n->is_string()) source["name"] = *n;
   w.set_source(source);
   SEALSUM_RETURN_IF_ERROR(w.validate());

@@ -34,9 +34,11 @@ void synth_fill(std::string_view name, double center, double scale, std::span<fl
 // generation config {}, every manifest tensor in manifest order (f32), the `tied` map as aliases,
 // and the tokenizer. The tensor list and ties are checked against weights::expected_schema, so a
 // manifest that does not describe a complete model fails with the schema's message.
-// `progress(done, total)` is called after each tensor when given.
+// `progress(done, total)` is called after each tensor when given. dtype: how the linear weights are
+// stored (tools/convert/linear_dtype.h).
 Result<weights::ModelWriter> build_synthetic(const nlohmann::json& manifest, const tok::TokenizerSource& tokenizer,
-                                             const std::function<void(size_t, size_t)>& progress = {});
+                                             const std::function<void(size_t, size_t)>& progress = {},
+                                             weights::DType dtype = weights::DType::kF32);
 
 // Reads and parses a manifest file (bounded: 16 MiB), naming the file in errors.
 Result<nlohmann::json> read_manifest(const std::string& path);

@@ -1,0 +1,147 @@
+// AVX-512 VNNI int8 kernel (compiled with -mavx512f/bw/vl/dq -mavx512vnni -ffp-contract=off; called
+// only when dispatch says the CPU has AVX512_VNNI, see kernels.cpp linear_i8_fn).
+//
+// y = x · Wᵀ with W as int8 codes in 32-row panels, k in groups of 4 (kernels_internal.h): one k
+// group of a panel is two 64-byte vectors, each 16 outputs x 4 codes, exactly what VPDPBUSD takes
+// (u8 x s8, four products summed into each int32 lane, no saturation). The activations arrive as
+// u8 = code + 128, so each lane accumulates sum (xq + 128) · w; subtracting 128 · (sum of the row's
+// codes) gives the exact integer sum of xq · w, the same integer the scalar twin computes directly.
+// The epilogue then converts, multiplies by xs[i] · scale[j] and adds the bias, unfused
+// (-ffp-contract=off), so the result is bit-identical to linear_i8_scalar.
+//
+// Tiles as in kernels_avx512.cpp: R rows x P panels of int32 accumulators over the whole k. Large m:
+// each panel (32 x kp bytes, L1/L2-resident) is swept by 8-row tiles; small m (decoder, m <= 4): W
+// streamed once, 4 panels at a time for m = 1, 2 otherwise.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
+
+#include <cstdint>
+#include <cstring>
+
+#include "engine/kernels/kernels_internal.h"
+
+namespace sealsum::kernels::detail {
+namespace {
+
+constexpr int64_t kNr = 32;
+constexpr int kMr = 8;
+
+struct Out {
+  const float* xs;  // activation scales of the tile's first row
+  const float* scales;
+  const int32_t* colsum;
+  const float* bias;  // may be null
+  float* y;           // the tile's first row
+  int64_t ldy, n;
+};
+
+inline __mmask16 tail_mask(int64_t cols) {
+  if (cols >= 16) return 0xFFFF;
+  if (cols <= 0) return 0;
+  return static_cast<__mmask16>((1u << cols) - 1u);
+}
+
+// R rows (x at stride kp) x P panels (panel q at b + q*pstride) over all kp/4 groups.
+template <int R, int P>
+inline void tile(const uint8_t* x, int64_t kp, const int8_t* b, int64_t pstride, int64_t j0, const Out& o) {
+  __m512i acc[R][2 * P];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int q = 0; q < 2 * P; ++q) acc[r][q] = _mm512_setzero_si512();
+  }
+  for (int64_t g = 0; g < kp; g += 4) {
+    __m512i bv[2 * P];
+#pragma GCC unroll 8
+    for (int q = 0; q < P; ++q) {
+      bv[2 * q] = _mm512_loadu_si512(b + q * pstride + g * kNr);
+      bv[2 * q + 1] = _mm512_loadu_si512(b + q * pstride + g * kNr + 64);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      int32_t four;
+      std::memcpy(&four, x + r * kp + g, sizeof four);
+      const __m512i xb = _mm512_set1_epi32(four);
+#pragma GCC unroll 8
+      for (int q = 0; q < 2 * P; ++q) acc[r][q] = _mm512_dpbusd_epi32(acc[r][q], xb, bv[q]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < 2 * P; ++q) {
+    const int64_t j = j0 + q * 16;
+    const __mmask16 mask = tail_mask(o.n - j);
+    if (mask == 0) continue;
+    // scales and colsum are zero-padded to whole panels: full loads are in bounds.
+    const __m512i bias128 = _mm512_slli_epi32(_mm512_loadu_si512(o.colsum + j), 7);
+    const __m512 ws = _mm512_loadu_ps(o.scales + j);
+    const __m512 bias = o.bias != nullptr ? _mm512_maskz_loadu_ps(mask, o.bias + j) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 s = _mm512_mul_ps(_mm512_set1_ps(o.xs[r]), ws);
+      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][q], bias128)), s);
+      if (o.bias != nullptr) v = _mm512_add_ps(v, bias);
+      _mm512_mask_storeu_ps(o.y + r * o.ldy + j, mask, v);
+    }
+  }
+}
+
+inline void tile_rows(int r, const uint8_t* x, int64_t kp, const int8_t* b, int64_t pstride, int64_t j0, const Out& o) {
+  switch (r) {
+    case 1: tile<1, 1>(x, kp, b, pstride, j0, o); break;
+    case 2: tile<2, 1>(x, kp, b, pstride, j0, o); break;
+    case 3: tile<3, 1>(x, kp, b, pstride, j0, o); break;
+    case 4: tile<4, 1>(x, kp, b, pstride, j0, o); break;
+    case 5: tile<5, 1>(x, kp, b, pstride, j0, o); break;
+    case 6: tile<6, 1>(x, kp, b, pstride, j0, o); break;
+    case 7: tile<7, 1>(x, kp, b, pstride, j0, o); break;
+    default: tile<8, 1>(x, kp, b, pstride, j0, o); break;
+  }
+}
+
+}  // namespace
+
+void linear_i8_avx512vnni(const uint8_t* xu, const float* xs, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
+                          int64_t p_end, const float* bias, float* y, int64_t ldy) {
+  const int64_t kp = w.kp, pstride = kp * kNr;
+  const Out base{xs, w.scales.data(), w.colsum.data(), bias, y, ldy, w.n};
+  if (m <= 4) {
+    int64_t p = p_begin;
+    if (m == 1) {
+      for (; p + 4 <= p_end; p += 4) tile<1, 4>(xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
+    }
+    for (; p + 2 <= p_end; p += 2) {
+      const int8_t* b = w.q8 + p * pstride;
+      switch (m) {
+        case 1: tile<1, 2>(xu, kp, b, pstride, p * kNr, base); break;
+        case 2: tile<2, 2>(xu, kp, b, pstride, p * kNr, base); break;
+        case 3: tile<3, 2>(xu, kp, b, pstride, p * kNr, base); break;
+        default: tile<4, 2>(xu, kp, b, pstride, p * kNr, base); break;
+      }
+    }
+    for (; p < p_end; ++p) tile_rows(static_cast<int>(m), xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
+    return;
+  }
+  for (int64_t p = p_begin; p < p_end; ++p) {
+    const int8_t* b = w.q8 + p * pstride;
+    for (int64_t i = 0; i < m; i += kMr) {
+      Out o = base;
+      o.xs = xs + i;
+      o.y = y + i * ldy;
+      const int64_t rows = m - i < kMr ? m - i : kMr;
+      if (rows == kMr) {
+        tile<kMr, 1>(xu + i * kp, kp, b, pstride, p * kNr, o);
+      } else {
+        tile_rows(static_cast<int>(rows), xu + i * kp, kp, b, pstride, p * kNr, o);
+      }
+    }
+  }
+}
+
+}  // namespace sealsum::kernels::detail
