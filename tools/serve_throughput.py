@@ -4,7 +4,8 @@
 Starts the server on a plaintext model, then for each client count runs that many clients, each
 sending the corpus documents ({"text": ...} from ../shared/corpus/*.jsonl, field "document") in
 turn until DOCS documents have been summarized in all, and prints JSON: documents/s per client
-count and the ratio to one client. The machine may be shared: run it more than once (--repeat).
+count, the ratio to one client, and the server's CPU seconds per document (robust on a shared
+machine, where wall time is not). Run it more than once (--repeat) on a busy machine.
 
   tools/serve_throughput.py --model t5-small.sealsum [--clients 1,8] [--docs 16] [--workers 8]
       [--threads 1] [--num-beams 1] [--max-length 32] [--no-batch-decoding] [--repeat 1]
@@ -41,7 +42,14 @@ def post(url, body):
     return answer
 
 
-def run(url, docs, clients, total, params):
+def cpu_s(pid):
+    """User + system CPU seconds of process pid (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(url, docs, clients, total, params, pid):
     lock = threading.Lock()
     state = {"next": 0, "errors": 0, "tokens": 0}
 
@@ -62,6 +70,7 @@ def run(url, docs, clients, total, params):
                     state["errors"] += 1
                 print(f"request failed: {e}", file=sys.stderr)
 
+    c0 = cpu_s(pid)
     t0 = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
@@ -69,8 +78,10 @@ def run(url, docs, clients, total, params):
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
+    cpu = cpu_s(pid) - c0
     return {"clients": clients, "documents": total, "errors": state["errors"], "wall_s": round(wall, 3),
-            "documents_per_s": round(total / wall, 4), "output_tokens": state["tokens"]}
+            "documents_per_s": round(total / wall, 4), "server_cpu_s_per_document": round(cpu / total, 3),
+            "output_tokens": state["tokens"]}
 
 
 def main():
@@ -100,11 +111,11 @@ def main():
         if not url.startswith("http"):
             sys.exit(f"serve did not print its URL (got {first!r})")
         params = {"num_beams": a.num_beams, "max_length": a.max_length}
-        run(url, docs, 1, 1, params)  # warm-up
+        run(url, docs, 1, 1, params, server.pid)  # warm-up
         results = []
         for _ in range(a.repeat):
             for c in [int(x) for x in a.clients.split(",")]:
-                results.append(run(url, docs, c, a.docs, params))
+                results.append(run(url, docs, c, a.docs, params, server.pid))
         base = [r["documents_per_s"] for r in results if r["clients"] == 1]
         one = max(base) if base else None
         for r in results:
