@@ -83,6 +83,7 @@ Result<std::unique_ptr<Engine>> Engine::build(std::shared_ptr<const weights::Mod
   e->tokenizer_ = std::move(tok).value();
   e->max_input_tokens_ = e->model_->info().max_input_tokens;  // the model's one input limit
   e->pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
+  if (options.batch_decoding) e->batcher_ = std::make_unique<StepBatcher>(e->pool_.get(), e->compute_mu_);
   return e;
 }
 
@@ -124,15 +125,32 @@ Result<GenerateResult> Engine::generate(std::span<const int32_t> input_ids,
   SEALSUM_RETURN_IF_ERROR(decoding::validate_params(params, info().vocab_size));
   const auto t0 = Clock::now();
   GenerateResult r;
-  std::lock_guard<std::mutex> lock(compute_mu_);
+  // Without a batcher the whole encode + decode holds the pool. With one, the encoder (and the
+  // cross-attention keys/values) run on the pool only when nobody is decoding and the pool is free
+  // (so an encode never stalls the shared steps), else on this thread alone (the same bits: results
+  // do not depend on the thread count); the steps go through the batcher.
+  std::unique_lock<std::mutex> lock(compute_mu_, std::defer_lock);
+  if (batcher_ == nullptr) {
+    lock.lock();
+  } else if (pool_->size() > 1 && batcher_->attached() == 0) {
+    (void)lock.try_lock();
+  }
+  kernels::ThreadPool* pool = lock.owns_lock() ? pool_.get() : nullptr;
   const auto t_enc = Clock::now();
-  SEALSUM_ASSIGN_OR_RETURN(auto enc, model_->encode(input_ids, pool_.get()));
+  SEALSUM_ASSIGN_OR_RETURN(auto enc, model_->encode(input_ids, pool));
   r.timings.encode_ms = ms_since(t_enc);
   const auto t_dec = Clock::now();
   SEALSUM_ASSIGN_OR_RETURN(auto session,
-                           model_->start_session(std::move(enc), pool_.get(), decoding::effective_max_length(params)));
-  CountingSession counting(*session);
-  SEALSUM_ASSIGN_OR_RETURN(r.output, decoding::generate(counting, params));
+                           model_->start_session(std::move(enc), pool, decoding::effective_max_length(params)));
+  std::unique_ptr<models::DecoderSession> attached;
+  if (batcher_ != nullptr) {
+    if (lock.owns_lock()) lock.unlock();
+    attached = batcher_->attach(*session);
+  }
+  CountingSession counting(attached != nullptr ? *attached : *session);
+  auto searched = decoding::generate(counting, params);
+  attached.reset();  // leaves the shared steps before anything else
+  SEALSUM_ASSIGN_OR_RETURN(r.output, std::move(searched));
   r.timings.decode_ms = ms_since(t_dec);
   r.timings.decoder_steps = counting.steps();
   r.timings.input_tokens = static_cast<int64_t>(input_ids.size());

@@ -6,9 +6,11 @@
 //
 // Thread safety: every const member may be called from many threads at once. The model weights
 // and the tokenizer are immutable and shared read-only; each call makes its own encoder output and
-// decoder session (caches, scratch). The compute thread pool runs one request at a time (a mutex
-// serialises the encode + decode part of concurrent calls; tokenization runs outside it), which on
-// a machine of a few cores is also the fastest schedule.
+// decoder session (caches, scratch). Without batch_decoding the compute thread pool runs one request
+// at a time (a mutex serialises the encode + decode part of concurrent calls; tokenization runs
+// outside it). With batch_decoding, concurrent calls encode in parallel (on the pool when it is
+// free, else on their own thread) and their decoder steps run together (StepBatcher), one batch at
+// a time on the pool.
 //
 // Secrets: the model file's bytes stay in their SecretBuffer (a sealed model) or their read-only
 // mapping (a plain file, weights/mapped_file.h) for the engine's lifetime; the weights are read
@@ -35,6 +37,7 @@
 #include "engine/decoding/generation.h"
 #include "engine/kernels/threadpool.h"
 #include "engine/models/seq2seq.h"
+#include "engine/step_batcher.h"
 #include "secure/secret_allocator.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/model_file.h"
@@ -43,6 +46,10 @@ namespace sealsum::engine {
 
 struct EngineOptions {
   int threads = 0;  // compute threads; <= 0: one per available CPU
+  // Concurrent generate() calls share decoder steps (engine/step_batcher.h): each request's encoder
+  // runs on its own thread while the others decode, and its decoder rows join the next shared step.
+  // Results are bit-identical either way. false: one request at a time in the compute section.
+  bool batch_decoding = false;
 };
 
 struct Timings {
@@ -96,6 +103,8 @@ class Engine {
   const tok::Tokenizer& tokenizer() const { return *tokenizer_; }
   const weights::ModelFile& model_file() const { return *file_; }
   int threads() const { return pool_->size(); }
+  // The decode scheduler when options.batch_decoding (its counters), else nullptr.
+  const StepBatcher* batcher() const { return batcher_.get(); }
   // Summarization defaults: the model's generation config, then task_specific_params.summarization
   // (what a transformers summarization pipeline uses).
   const decoding::GenerationParams& default_params() const { return defaults_; }
@@ -129,6 +138,7 @@ class Engine {
   std::unique_ptr<tok::Tokenizer> tokenizer_;
   std::unique_ptr<kernels::ThreadPool> pool_;
   mutable std::mutex compute_mu_;  // guards pool_ (one caller at a time)
+  std::unique_ptr<StepBatcher> batcher_;  // options.batch_decoding only
   decoding::GenerationParams defaults_, model_defaults_;
   std::string prefix_;
   int64_t max_input_tokens_ = 0;  // set from the model at load

@@ -132,6 +132,45 @@ TEST_CASE("Engine: summarize equals generate on the prepared ids; concurrent cal
   for (size_t i = 0; i < texts.size(); ++i) CHECK(concurrent[i] == sequential[i].ids);
 }
 
+TEST_CASE("Engine: batch_decoding answers concurrent calls exactly as one request at a time", "[engine][batching]") {
+  const auto& solo = engine();
+  auto r = sealsum::engine::Engine::from_model_file(tiny_t5_with_tokenizer(), {.threads = 2, .batch_decoding = true});
+  REQUIRE(r.ok());
+  const auto& batched = **r;
+  REQUIRE(batched.batcher() != nullptr);
+  CHECK(solo.batcher() == nullptr);
+  const std::vector<std::string> texts = {"A short note about the weather.", "Markets rose on Monday after a long week.",
+                                          "The match ended in a draw.", "Rain.", "Trains ran late all day in the north."};
+  auto greedy = solo.default_params();
+  greedy.num_beams = 1;
+  greedy.max_length = 20;
+  std::vector<sealsum::engine::SummaryResult> want, got(2 * texts.size());
+  const std::vector<const sealsum::decoding::GenerationParams*> kinds = {&solo.default_params(), &greedy};
+  for (const auto* p : kinds) {
+    for (const auto& t : texts) {
+      auto s = solo.summarize(t, *p);
+      REQUIRE(s.ok());
+      want.push_back(std::move(s).value());
+    }
+  }
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto s = batched.summarize(texts[i % texts.size()], i < texts.size() ? batched.default_params() : greedy);
+      if (s.ok()) got[i] = std::move(s).value();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("call " << i);
+    CHECK(got[i].ids == want[i].ids);
+    CHECK(got[i].score == want[i].score);
+    CHECK(got[i].timings.decoder_steps == want[i].timings.decoder_steps);
+  }
+  CHECK(batched.batcher()->attached() == 0);
+  CHECK(batched.batcher()->steps_shared() > 0);
+}
+
 TEST_CASE("Engine: invalid parameters and missing files fail cleanly", "[engine]") {
   const auto& e = engine();
   auto p = e.default_params();

@@ -288,43 +288,48 @@ BartSession::BartSession(const BartModel& model, const EncoderOutput& enc, Threa
     : Seq2SeqSession({.vocab = model.cfg_.vocab,
                       .d_model = model.cfg_.d_model,
                       .width = model.cfg_.d_model,
-                      .max_positions = model.cfg_.max_positions},
+                      .max_positions = model.cfg_.max_positions,
+                      .model = &model},
                      model.dec_, enc, pool, capacity),
       m_(model) {}
 
-// One decoder position for every row (BartDecoder.forward with past_key_values, then lm_head).
+// One decoder position for every row of every segment (BartDecoder.forward with past_key_values, then lm_head).
 void BartSession::forward(std::span<const int32_t> tokens, const Step& s, float* logits) {
   const BartConfig& c = m_.cfg_;
-  const int64_t R = s.rows, t = s.t;
+  const int64_t R = s.rows;
   const int64_t d = c.d_model, H = c.dec_heads, dh = d / H;
   const float scaling = static_cast<float>(std::pow(static_cast<double>(dh), -0.5));
   float* x = s.x;
 
-  // Every row is at position t (one token per step: HF's past_key_values_length).
-  for (int64_t r = 0; r < R; ++r) m_.embed_one(tokens[static_cast<size_t>(r)], m_.dec_pos_, t, x + r * d);
+  // Every row of a segment is at its position t (one token per step: HF's past_key_values_length).
+  for (const Segment& g : s.segments) {
+    for (int64_t r = g.row0; r < g.row0 + g.rows; ++r) {
+      m_.embed_one(tokens[static_cast<size_t>(r)], m_.dec_pos_, g.t, x + r * d);
+    }
+  }
   m_.dec_ln_embed_.forward(x, R, x);
 
   for (size_t l = 0; l < m_.dec_.size(); ++l) {
     const DecoderLayer& blk = m_.dec_[l];
-    blk.qkv.forward(x, R, s.qkv, pool());
+    blk.qkv.forward(x, R, s.qkv, s.pool);
     BartModel::scale_q(s.qkv, R, 3 * d, d, scaling);
-    layers::decoder_self_attention(s.qkv, R, cache(), static_cast<int64_t>(l), t, H, dh, nullptr, s.scores, s.ctx);
-    blk.o.forward(s.ctx, R, s.tmp, pool());
+    self_attention(s, s.qkv, static_cast<int64_t>(l), H, dh, {}, s.ctx);
+    blk.o.forward(s.ctx, R, s.tmp, s.pool);
     ops::add(x, s.tmp, R * d);
     blk.ln_self.forward(x, R, x);
 
-    blk.cross_q.forward(x, R, s.q, pool());
+    blk.cross_q.forward(x, R, s.q, s.pool);
     BartModel::scale_q(s.q, R, d, d, scaling);
-    layers::cross_attention(s.q, R, cross_kv(l), encoder_length(), H, dh, s.scores, s.ctx);
-    blk.cross_o.forward(s.ctx, R, s.tmp, pool());
+    cross_attention(s, s.q, static_cast<int64_t>(l), H, dh, s.ctx);
+    blk.cross_o.forward(s.ctx, R, s.tmp, s.pool);
     ops::add(x, s.tmp, R * d);
     blk.ln_cross.forward(x, R, x);
 
-    blk.ff.forward(x, R, s.tmp, s.ff, pool());
+    blk.ff.forward(x, R, s.tmp, s.ff, s.pool);
     ops::add(x, s.tmp, R * d);
     blk.ln_final.forward(x, R, x);
   }
-  m_.lm_head_.forward(x, R, logits, pool());
+  m_.lm_head_.forward(x, R, logits, s.pool);
 }
 
 }  // namespace

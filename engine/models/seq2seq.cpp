@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/layers/attention.h"
 #include "engine/models/config_util.h"
 #include "engine/models/seq2seq_session.h"
 #include "weights/model_file.h"
@@ -57,7 +58,7 @@ void Seq2SeqSession::set_cross_kv(size_t layer, const layers::Linear& proj, cons
   proj.forward(enc.hidden.data(), enc.length, cross_kv_[layer].data(), pool_);
 }
 
-Status Seq2SeqSession::step(std::span<const int32_t> tokens, float* logits) {
+Status Seq2SeqSession::check_step(std::span<const int32_t> tokens) const {
   const int64_t R = rows();
   if (static_cast<int64_t>(tokens.size()) != R) {
     return invalid_argument("step: got " + std::to_string(tokens.size()) + " tokens for " + std::to_string(R) +
@@ -68,21 +69,103 @@ Status Seq2SeqSession::step(std::span<const int32_t> tokens, float* logits) {
     return invalid_argument("step: the decoder reached max_position_embeddings = " +
                             std::to_string(shape_.max_positions) + " positions; lower max_length");
   }
-  cache_.reserve_next();
-  Step s;
-  s.rows = R;
-  s.t = cache_.length();
-  const int64_t d = shape_.d_model, w = shape_.width;
-  s.x = grow(x_, R * d);
-  s.tmp = grow(tmp_, R * d);
-  s.qkv = grow(qkv_, R * 3 * w);
-  s.q = grow(q_, R * w);
-  s.ctx = grow(ctx_, R * w);
-  s.ff = grow(ff_scratch_, ff_->scratch_floats(R));
-  s.scores = grow(scores_, std::max(s.t + 1, R * enc_length_));
-  forward(tokens, s, logits);
-  cache_.advance();
   return Status::ok();
+}
+
+Status Seq2SeqSession::step(std::span<const int32_t> tokens, float* logits) {
+  Seq2SeqSession* self = this;
+  return step_many(std::span<Seq2SeqSession* const>(&self, 1), std::span<const std::span<const int32_t>>(&tokens, 1),
+                   std::span<float* const>(&logits, 1), pool_);
+}
+
+Status Seq2SeqSession::step_many(std::span<Seq2SeqSession* const> sessions,
+                                 std::span<const std::span<const int32_t>> tokens, std::span<float* const> logits,
+                                 kernels::ThreadPool* pool) {
+  const size_t n = sessions.size();
+  if (n == 0 || tokens.size() != n || logits.size() != n) {
+    return invalid_argument("step_sessions: give one token list and one logits buffer per session (and a session)");
+  }
+  Seq2SeqSession& lead = *sessions[0];
+  for (size_t i = 0; i < n; ++i) {
+    const Seq2SeqSession* s = sessions[i];
+    const std::string which = "session " + std::to_string(i) + ": ";
+    if (s == nullptr || s->shape_.model != lead.shape_.model) {
+      return invalid_argument(which + "not a decoder session of the same model as session 0");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (sessions[j] == s) return invalid_argument(which + "the same session is given twice");
+    }
+    Status st = s->check_step(tokens[i]);
+    if (!st.is_ok()) return st.with_context(which);
+  }
+  // Segments back to back; the tokens of a multi-session step gathered into one list.
+  lead.segments_.clear();
+  int64_t R = 0, scores = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Seq2SeqSession* s = sessions[i];
+    s->cache_.reserve_next();
+    const int64_t r = s->rows(), t = s->cache_.length();
+    lead.segments_.push_back(Segment{s, R, r, t});
+    scores = std::max(scores, std::max(t + 1, r * s->enc_length_));
+    R += r;
+  }
+  std::span<const int32_t> all = tokens[0];
+  if (n > 1) {
+    lead.tokens_.clear();
+    for (const auto& tk : tokens) lead.tokens_.insert(lead.tokens_.end(), tk.begin(), tk.end());
+    all = lead.tokens_;
+  }
+  Step st;
+  st.rows = R;
+  st.segments = lead.segments_;
+  st.pool = pool;
+  const int64_t d = lead.shape_.d_model, w = lead.shape_.width, V = lead.shape_.vocab;
+  st.x = grow(lead.x_, R * d);
+  st.tmp = grow(lead.tmp_, R * d);
+  st.qkv = grow(lead.qkv_, R * 3 * w);
+  st.q = grow(lead.q_, R * w);
+  st.ctx = grow(lead.ctx_, R * w);
+  st.ff = grow(lead.ff_scratch_, lead.ff_->scratch_floats(R));
+  st.scores = grow(lead.scores_, scores);
+  float* out = n == 1 ? logits[0] : grow(lead.logits_, R * V);
+  lead.forward(all, st, out);
+  for (size_t i = 0; i < n; ++i) {
+    const Segment& g = lead.segments_[i];
+    if (n > 1) std::copy_n(out + g.row0 * V, g.rows * V, logits[i]);
+    sessions[i]->cache_.advance();
+  }
+  return Status::ok();
+}
+
+void Seq2SeqSession::self_attention(const Step& s, const float* qkv, int64_t layer, int64_t heads, int64_t dh,
+                                    std::span<const float* const> biases, float* ctx) {
+  const int64_t width = heads * dh;
+  for (size_t i = 0; i < s.segments.size(); ++i) {
+    const Segment& g = s.segments[i];
+    layers::decoder_self_attention(qkv + g.row0 * 3 * width, g.rows, g.session->cache_, layer, g.t, heads, dh,
+                                   biases.empty() ? nullptr : biases[i], s.scores, ctx + g.row0 * width);
+  }
+}
+
+void Seq2SeqSession::cross_attention(const Step& s, const float* q, int64_t layer, int64_t heads, int64_t dh,
+                                     float* ctx) {
+  const int64_t width = heads * dh;
+  for (const Segment& g : s.segments) {
+    layers::cross_attention(q + g.row0 * width, g.rows, g.session->cross_kv_[static_cast<size_t>(layer)].data(),
+                            g.session->enc_length_, heads, dh, s.scores, ctx + g.row0 * width);
+  }
+}
+
+Status step_sessions(std::span<DecoderSession* const> sessions, std::span<const std::span<const int32_t>> tokens,
+                     std::span<float* const> logits, kernels::ThreadPool* pool) {
+  std::vector<Seq2SeqSession*> own(sessions.size());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    own[i] = dynamic_cast<Seq2SeqSession*>(sessions[i]);
+    if (own[i] == nullptr) {
+      return invalid_argument("step_sessions: session " + std::to_string(i) + " is not a model's decoder session");
+    }
+  }
+  return Seq2SeqSession::step_many(own, tokens, logits, pool);
 }
 
 }  // namespace sealsum::models

@@ -84,6 +84,16 @@ class Seq2SeqModel {
                                                                int64_t capacity_hint = 64) const = 0;
 };
 
+// One decoder step of several sessions at once: session i is fed tokens[i] (one per row) and gets
+// its raw logits in logits[i] (rows() · vocab_size() floats), exactly the bits its own step() would
+// give, while every weight matrix is read once for all rows of all sessions (serving several
+// requests, each with its own encoder output, input length and position). The sessions must be
+// distinct and started by one model; the step runs on the calling thread with `pool` (one caller
+// at a time, as for encode). Fails (kInvalidArgument, naming the session's index, no session
+// changed) on a mismatch or on what step() refuses.
+Status step_sessions(std::span<DecoderSession* const> sessions, std::span<const std::span<const int32_t>> tokens,
+                     std::span<float* const> logits, kernels::ThreadPool* pool);
+
 // Builds the model named by file->architecture() ("t5" or "bart"), checking the config (fields this
 // code cannot run are refused naming the field) and every tensor's dtype and shape.
 Result<std::unique_ptr<Seq2SeqModel>> load_model(std::shared_ptr<const weights::ModelFile> file);

@@ -39,6 +39,7 @@ struct DecoderShape {
   int64_t d_model = 0;        // hidden width
   int64_t width = 0;          // attention width, heads · head_dim (of q, of k, of v)
   int64_t max_positions = 0;  // decoder positions the model has (BART's learned table); 0: no limit
+  const void* model = nullptr;  // the model the session belongs to: only sessions of one model step together
 };
 
 class Seq2SeqSession : public DecoderSession {
@@ -51,11 +52,27 @@ class Seq2SeqSession : public DecoderSession {
   Status step(std::span<const int32_t> tokens, float* logits) final;
   Status reorder(std::span<const int32_t> src) final { return cache_.reorder(src); }
 
+  // One decoder step of several sessions of one model at once (models::step_sessions): the same
+  // checks as step() for every session (any failure: kInvalidArgument naming the session's index,
+  // every session unchanged), then one forward() over all their rows, run on sessions[0]'s scratch
+  // with `pool`. Row r of session i gets the bits a solo step() gives it: the linear kernels compute
+  // each output row on its own, and attention runs per session against its own caches.
+  static Status step_many(std::span<Seq2SeqSession* const> sessions, std::span<const std::span<const int32_t>> tokens,
+                          std::span<float* const> logits, kernels::ThreadPool* pool);
+
  protected:
-  // One step's scratch for R rows at position t, owned by the session (valid during forward()).
+  // The rows of one session inside a step: rows [row0, row0 + rows) of the step's buffers.
+  struct Segment {
+    Seq2SeqSession* session;
+    int64_t row0 = 0, rows = 0;
+    int64_t t = 0;  // the position this step writes for these rows; self-attention reads keys 0..t
+  };
+  // One step's scratch for R rows (of one or several sessions), owned by the session that runs it
+  // (valid during forward()).
   struct Step {
-    int64_t rows = 0;  // R
-    int64_t t = 0;     // the position this step writes; self-attention reads keys 0..t
+    int64_t rows = 0;  // R, all segments together
+    std::span<const Segment> segments;  // back to back, covering rows 0..R
+    kernels::ThreadPool* pool = nullptr;  // for the linear layers
     float* x;          // [R, d_model] the hidden state
     float* tmp;        // [R, d_model] a sub-layer's output, before the residual add
     float* qkv;        // [R, 3·width] self-attention q | k | v
@@ -75,19 +92,26 @@ class Seq2SeqSession : public DecoderSession {
     for (size_t l = 0; l < blocks.size(); ++l) set_cross_kv(l, blocks[l].cross_kv, enc);
   }
 
-  // The model's decoder at position s.t: embeds tokens (one per row), runs every block (whose
-  // self-attention writes its key and value at s.t into cache()) and writes logits[R, vocab].
+  // The model's decoder for every segment at its position: embeds tokens (one per row), runs every
+  // block (whose self-attention writes each row's key and value at its segment's t into that
+  // session's cache) and writes logits[R, vocab]. Called on sessions of this model only.
   virtual void forward(std::span<const int32_t> tokens, const Step& s, float* logits) = 0;
 
-  layers::KvCache& cache() { return cache_; }
-  const float* cross_kv(size_t layer) const { return cross_kv_[layer].data(); }
-  int64_t encoder_length() const { return enc_length_; }
-  kernels::ThreadPool* pool() const { return pool_; }
+  // Decoder self-attention of every segment against its own session's cache (layer, position t);
+  // biases[i]: segment i's [heads][t+1] additive bias or nullptr. qkv [R, 3·width], ctx [R, width].
+  static void self_attention(const Step& s, const float* qkv, int64_t layer, int64_t heads, int64_t dh,
+                             std::span<const float* const> biases, float* ctx);
+  // Cross-attention of every segment's queries q [R, width] against its own session's encoder keys
+  // and values (layer); ctx [R, width].
+  static void cross_attention(const Step& s, const float* q, int64_t layer, int64_t heads, int64_t dh, float* ctx);
 
  private:
   Seq2SeqSession(const DecoderShape& shape, int64_t layers, const layers::FeedForward& ff, int64_t enc_length,
                  kernels::ThreadPool* pool, int64_t capacity);
   void set_cross_kv(size_t layer, const layers::Linear& proj, const EncoderOutput& enc);
+
+  // step()'s / step_many()'s checks of one session's input (kInvalidArgument, nothing changed).
+  Status check_step(std::span<const int32_t> tokens) const;
 
   DecoderShape shape_;
   const layers::FeedForward* ff_;  // the model's; every block's has the same scratch size
@@ -95,7 +119,9 @@ class Seq2SeqSession : public DecoderSession {
   int64_t enc_length_;
   layers::KvCache cache_;
   std::vector<std::vector<float>> cross_kv_;  // per layer [L_enc, 2·width]: k | v
-  std::vector<float> x_, tmp_, qkv_, q_, ctx_, ff_scratch_, scores_;
+  std::vector<float> x_, tmp_, qkv_, q_, ctx_, ff_scratch_, scores_, logits_;
+  std::vector<int32_t> tokens_;
+  std::vector<Segment> segments_;
 };
 
 }  // namespace sealsum::models

@@ -148,7 +148,8 @@ class T5Session final : public Seq2SeqSession {
   void forward(std::span<const int32_t> tokens, const Step& s, float* logits) override;
 
   const T5Model& m_;
-  std::vector<float> n_, bias_;  // normed hidden state [R, d_model]; causal bias [heads, t+1]
+  std::vector<float> n_, bias_;  // normed hidden state [R, d_model]; causal biases, per segment [heads, t+1]
+  std::vector<const float*> biases_;  // per segment, into bias_
 };
 
 class T5Model final : public Seq2SeqModel {
@@ -320,42 +321,53 @@ Result<std::unique_ptr<DecoderSession>> T5Model::start_session(std::shared_ptr<c
 }
 
 T5Session::T5Session(const T5Model& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity)
-    : Seq2SeqSession({.vocab = model.cfg_.vocab, .d_model = model.cfg_.d_model, .width = model.cfg_.inner()},
+    : Seq2SeqSession({.vocab = model.cfg_.vocab, .d_model = model.cfg_.d_model, .width = model.cfg_.inner(),
+                      .model = &model},
                      model.dec_, enc, pool, capacity),
       m_(model) {}
 
-// One decoder position for every row (T5Stack.forward with past_key_values, then the lm head).
+// One decoder position for every row of every segment (T5Stack.forward with past_key_values, then
+// the lm head).
 void T5Session::forward(std::span<const int32_t> tokens, const Step& s, float* logits) {
   const T5Config& c = m_.cfg_;
-  const int64_t R = s.rows, t = s.t, n_keys = t + 1;
+  const int64_t R = s.rows;
   const int64_t d = c.d_model, H = c.heads, dk = c.d_kv;
   float* x = s.x;
   float* n = grow(n_, R * d);
-  // Causal relative bias of query position t against keys 0..t, per head: [H][t+1].
-  float* bias = grow(bias_, H * n_keys);
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const int64_t b = t5_relative_bucket(j - t, /*bidirectional=*/false, c.buckets, c.max_distance);
-    for (int64_t hd = 0; hd < H; ++hd) bias[hd * n_keys + j] = m_.dec_rel_[b * H + hd];
+  // Causal relative bias of each segment's query position t against keys 0..t, per head: [H][t+1].
+  int64_t bias_floats = 0;
+  for (const Segment& g : s.segments) bias_floats += H * (g.t + 1);
+  float* bias = grow(bias_, bias_floats);
+  biases_.clear();
+  for (const Segment& g : s.segments) {
+    const int64_t t = g.t, n_keys = t + 1;
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const int64_t b = t5_relative_bucket(j - t, /*bidirectional=*/false, c.buckets, c.max_distance);
+      for (int64_t hd = 0; hd < H; ++hd) bias[hd * n_keys + j] = m_.dec_rel_[b * H + hd];
+    }
+    biases_.push_back(bias);
+    bias += H * n_keys;
   }
 
   m_.embed(tokens, x);
   for (size_t l = 0; l < m_.dec_.size(); ++l) {
     const DecoderBlock& blk = m_.dec_[l];
-    // Self-attention over this row's cache (positions 0..t, t written now).
+    const int64_t layer = static_cast<int64_t>(l);
+    // Self-attention over each row's cache (positions 0..t, t written now).
     blk.ln_self.forward(x, R, n);
-    blk.qkv.forward(n, R, s.qkv, pool());
-    layers::decoder_self_attention(s.qkv, R, cache(), static_cast<int64_t>(l), t, H, dk, bias, s.scores, s.ctx);
-    blk.o.forward(s.ctx, R, s.tmp, pool());
+    blk.qkv.forward(n, R, s.qkv, s.pool);
+    self_attention(s, s.qkv, layer, H, dk, biases_, s.ctx);
+    blk.o.forward(s.ctx, R, s.tmp, s.pool);
     ops::add(x, s.tmp, R * d);
-    // Cross-attention: all rows against the shared encoder keys/values.
+    // Cross-attention: each session's rows against its shared encoder keys/values.
     blk.ln_cross.forward(x, R, n);
-    blk.cross_q.forward(n, R, s.q, pool());
-    layers::cross_attention(s.q, R, cross_kv(l), encoder_length(), H, dk, s.scores, s.ctx);
-    blk.cross_o.forward(s.ctx, R, s.tmp, pool());
+    blk.cross_q.forward(n, R, s.q, s.pool);
+    cross_attention(s, s.q, layer, H, dk, s.ctx);
+    blk.cross_o.forward(s.ctx, R, s.tmp, s.pool);
     ops::add(x, s.tmp, R * d);
     // Feed-forward.
     blk.ln_ff.forward(x, R, n);
-    blk.ff.forward(n, R, s.tmp, s.ff, pool());
+    blk.ff.forward(n, R, s.tmp, s.ff, s.pool);
     ops::add(x, s.tmp, R * d);
   }
 
@@ -364,7 +376,7 @@ void T5Session::forward(std::span<const int32_t> tokens, const Step& s, float* l
     // sequence_output * (model_dim ** -0.5): a float32 tensor times a Python float.
     ops::scale(n, static_cast<float>(std::pow(static_cast<double>(d), -0.5)), R * d);
   }
-  m_.lm_head_.forward(n, R, logits, pool());
+  m_.lm_head_.forward(n, R, logits, s.pool);
 }
 
 }  // namespace

@@ -151,7 +151,8 @@ int run_serve(const std::vector<std::string>& argv) {
       .option("security-context-dir", "DIR", "ACI security context (base64 certificates, UVM endorsement, CCE policy); "
                                              "default $UVM_SECURITY_CONTEXT_DIR")
       .option("threads", "N", "engine compute threads (default 1)")
-      .option("workers", "N", "requests processed at once (default 2)")
+      .option("workers", "N", "requests processed at once (default 2); their decoder steps are shared")
+      .flag("no-batch-decoding", "run one request at a time in the engine instead of sharing decoder steps")
       .option("queue", "N", "requests that may wait before 503 (default 8)")
       .option("max-body-bytes", "N", "largest request body (default 1048576)")
       .option("read-timeout", "S", "seconds a client may take to send a whole request (default 10)")
@@ -228,7 +229,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto source = kr::make_evidence_source(rc);
   if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
 
-  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
+  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)), !args.has("no-batch-decoding"));
   if (!loaded.ok()) return sealsum::cli::fail("serve", loaded.status().with_context("loading the model"));
   // Every later release (document keys) names the model this server runs, so the data owner's release
   // policy can pin it ("models").

@@ -19,9 +19,10 @@ Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::str
   return srv::DocumentKey{std::move(key), std::move(released.output_policy)};
 }
 
-Result<LoadedModel> load_engine(const Args& args, const kr::KeyReleaseConfig& rc, int threads) {
+Result<LoadedModel> load_engine(const Args& args, const kr::KeyReleaseConfig& rc, int threads, bool batch_decoding) {
   sealsum::engine::EngineOptions eo;
   eo.threads = threads;
+  eo.batch_decoding = batch_decoding;
   LoadedModel out;
   if (auto m = args.get("model")) {
     SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::load(*m, eo));

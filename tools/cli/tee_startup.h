@@ -25,6 +25,8 @@ struct LoadedModel {
 // Loads the model and computes its digests from the very bytes loaded. For a sealed model, the
 // model key's release names the sealed file's digest (hashed first); the digest of the bytes then
 // decrypted must be the same, or the file changed in between and nothing is loaded.
-Result<LoadedModel> load_engine(const Args& args, const secure::keyrelease::KeyReleaseConfig& rc, int threads);
+// batch_decoding: EngineOptions::batch_decoding (concurrent requests share decoder steps).
+Result<LoadedModel> load_engine(const Args& args, const secure::keyrelease::KeyReleaseConfig& rc, int threads,
+                                bool batch_decoding = false);
 
 }  // namespace sealsum::cli
