@@ -114,6 +114,35 @@ Status Aes256Gcm::open(std::span<const uint8_t> nonce, std::span<const uint8_t> 
   return Status::ok();
 }
 
+Result<SealedMessage> seal_message(std::span<const uint8_t> key, std::span<const uint8_t> aad,
+                                   std::span<const uint8_t> plaintext) {
+  if (key.size() != kAesKeySize) return invalid_argument("AES-256-GCM key must be 32 bytes");
+  if (plaintext.size() > kGcmMaxMessage || aad.size() > kGcmMaxMessage) {
+    return invalid_argument("AES-256-GCM message or associated data over 1 GiB");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(Aes256Gcm gcm, Aes256Gcm::create(key));
+  SealedMessage m;
+  SEALSUM_RETURN_IF_ERROR(random_bytes(m.nonce));
+  m.ciphertext.resize(plaintext.size());
+  SEALSUM_RETURN_IF_ERROR(gcm.seal(m.nonce, aad, plaintext, m.ciphertext, m.tag));
+  return m;
+}
+
+Result<SecretBuffer> open_message(std::span<const uint8_t> key, std::span<const uint8_t> aad,
+                                  std::span<const uint8_t> nonce, std::span<const uint8_t> ciphertext,
+                                  std::span<const uint8_t> tag) {
+  if (key.size() != kAesKeySize) return invalid_argument("AES-256-GCM key must be 32 bytes");
+  if (nonce.size() != kGcmNonceSize) return invalid_argument("AES-256-GCM nonce must be 12 bytes");
+  if (tag.size() != kGcmTagSize) return invalid_argument("AES-256-GCM tag must be 16 bytes");
+  if (ciphertext.size() > kGcmMaxMessage || aad.size() > kGcmMaxMessage) {
+    return invalid_argument("AES-256-GCM message or associated data over 1 GiB");
+  }
+  SEALSUM_ASSIGN_OR_RETURN(Aes256Gcm gcm, Aes256Gcm::create(key));
+  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer pt, SecretBuffer::allocate(ciphertext.size()));
+  SEALSUM_RETURN_IF_ERROR(gcm.open(nonce, aad, ciphertext, pt.span(), tag));  // wipes pt on failure
+  return pt;
+}
+
 Result<SecretBuffer> hkdf_sha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt,
                                  std::span<const uint8_t> info, size_t out_len) {
   if (out_len == 0 || out_len > 255 * 32) return internal_error("HKDF-SHA256 output length out of range");

@@ -1,4 +1,9 @@
-// AES-256-GCM and HKDF-SHA256: the two primitives under the sealed file format (secure/sealed.cpp).
+// AES-256-GCM and HKDF-SHA256: the primitives under the sealed file format (secure/sealed.cpp, a
+// streaming AEAD whose per-segment nonces are a random per-file prefix and a counter) and under
+// sealed outputs (secure/output_seal.cpp, one message per key, through seal_message()).
+//
+// Callers outside the sealed stream never pass a nonce: seal_message() draws a fresh random one
+// inside and returns it with the ciphertext; open_message() takes back what it returned.
 //
 // Thin, checked wrappers over OpenSSL 3 EVP, kept separate so an auditor can compare them with the
 // standards (NIST SP 800-38D, RFC 5869) and the known-answer tests in aead_test.cpp in one sitting.
@@ -12,9 +17,11 @@
 // Thread safety: an Aes256Gcm instance is used by one thread at a time; hkdf_sha256 is reentrant.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "common/status.h"
 #include "secure/secret_buffer.h"
@@ -29,6 +36,8 @@ inline constexpr size_t kGcmTagSize = 16;
 // Largest message one seal()/open() call accepts (OpenSSL's lengths are `int`).
 inline constexpr size_t kGcmMaxMessage = size_t{1} << 30;
 
+// The explicit-nonce interface: for the sealed stream's counter nonces (sealed.cpp) and known-answer
+// tests only. Everything else uses seal_message() / open_message() below.
 class Aes256Gcm {
  public:
   // key.size() must be kAesKeySize (kInvalidArgument otherwise). The key schedule lives inside
@@ -54,6 +63,26 @@ class Aes256Gcm {
   EVP_CIPHER_CTX* enc_ = nullptr;
   EVP_CIPHER_CTX* dec_ = nullptr;
 };
+
+// One AES-256-GCM message as a wire format stores it (output_seal.cpp: "iv", "ciphertext", "tag").
+struct SealedMessage {
+  std::array<uint8_t, kGcmNonceSize> nonce{};
+  std::vector<uint8_t> ciphertext;
+  std::array<uint8_t, kGcmTagSize> tag{};
+};
+
+// Encrypts `plaintext` (at most kGcmMaxMessage bytes) under `key` (kAesKeySize bytes) with a fresh
+// random 96-bit nonce drawn here from OpenSSL's CSPRNG. Random nonces are safe for up to 2^32
+// messages under one key (NIST SP 800-38D §8.3); sealsum's callers derive one key per message.
+// kInvalidArgument on a wrong key size or an oversized message, kInternal if OpenSSL fails.
+Result<SealedMessage> seal_message(std::span<const uint8_t> key, std::span<const uint8_t> aad,
+                                   std::span<const uint8_t> plaintext);
+// Verifies and decrypts into locked memory. kUnauthenticated on a wrong key, nonce, AAD, tag or a
+// modified ciphertext (no plaintext is returned); kInvalidArgument when the nonce or tag has the
+// wrong size or the ciphertext is over kGcmMaxMessage.
+Result<SecretBuffer> open_message(std::span<const uint8_t> key, std::span<const uint8_t> aad,
+                                  std::span<const uint8_t> nonce, std::span<const uint8_t> ciphertext,
+                                  std::span<const uint8_t> tag);
 
 // HKDF-SHA256 (RFC 5869, extract then expand) of `out_len` bytes (1..8160) into a locked
 // SecretBuffer. Fails with kInternal if OpenSSL fails, kResourceExhausted if memory cannot be locked.

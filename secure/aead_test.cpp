@@ -107,3 +107,55 @@ TEST_CASE("random_bytes fills distinct values", "[aead]") {
   REQUIRE(random_bytes(b).is_ok());
   CHECK(a != b);
 }
+
+TEST_CASE("open_message opens the GCM specification's test case 16", "[aead]") {
+  auto pt = open_message(kKey, kAad, kNonce, kCipher, kTag);
+  REQUIRE(pt.ok());
+  CHECK(std::vector<uint8_t>(pt->span().begin(), pt->span().end()) == kPlain);
+}
+
+TEST_CASE("seal_message draws its own nonce and round-trips", "[aead]") {
+  auto a = seal_message(kKey, kAad, kPlain);
+  auto b = seal_message(kKey, kAad, kPlain);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->nonce != b->nonce);  // 96 random bits each: equal only by a broken generator
+  CHECK(a->ciphertext != b->ciphertext);
+  CHECK(a->ciphertext.size() == kPlain.size());
+  auto back = open_message(kKey, kAad, a->nonce, a->ciphertext, a->tag);
+  REQUIRE(back.ok());
+  CHECK(std::vector<uint8_t>(back->span().begin(), back->span().end()) == kPlain);
+
+  auto empty = seal_message(kKey, {}, {});
+  REQUIRE(empty.ok());
+  auto e = open_message(kKey, {}, empty->nonce, empty->ciphertext, empty->tag);
+  REQUIRE(e.ok());
+  CHECK(e->size() == 0);
+}
+
+TEST_CASE("open_message refuses modified messages and wrong shapes", "[aead]") {
+  auto m = seal_message(kKey, kAad, kPlain);
+  REQUIRE(m.ok());
+  std::vector<uint8_t> nonce(m->nonce.begin(), m->nonce.end()), tag(m->tag.begin(), m->tag.end());
+  auto code = [&](std::span<const uint8_t> k, std::span<const uint8_t> a, std::span<const uint8_t> n,
+                  std::span<const uint8_t> c, std::span<const uint8_t> t) {
+    auto r = open_message(k, a, n, c, t);
+    return r.ok() ? Code::kOk : r.status().code();
+  };
+  auto flip = [](std::vector<uint8_t> v, size_t i) {
+    v[i] ^= 1;
+    return v;
+  };
+  CHECK(code(kKey, kAad, nonce, m->ciphertext, tag) == Code::kOk);
+  CHECK(code(flip(kKey, 0), kAad, nonce, m->ciphertext, tag) == Code::kUnauthenticated);
+  CHECK(code(kKey, flip(kAad, 3), nonce, m->ciphertext, tag) == Code::kUnauthenticated);
+  CHECK(code(kKey, kAad, flip(nonce, 11), m->ciphertext, tag) == Code::kUnauthenticated);
+  CHECK(code(kKey, kAad, nonce, flip(m->ciphertext, 7), tag) == Code::kUnauthenticated);
+  CHECK(code(kKey, kAad, nonce, m->ciphertext, flip(tag, 15)) == Code::kUnauthenticated);
+  std::vector<uint8_t> shorter(m->ciphertext.begin(), m->ciphertext.end() - 1);
+  CHECK(code(kKey, kAad, nonce, shorter, tag) == Code::kUnauthenticated);
+  CHECK(code(kKey, kAad, std::vector<uint8_t>(11), m->ciphertext, tag) == Code::kInvalidArgument);
+  CHECK(code(kKey, kAad, nonce, m->ciphertext, std::vector<uint8_t>(12)) == Code::kInvalidArgument);
+  CHECK(code(std::vector<uint8_t>(16), kAad, nonce, m->ciphertext, tag) == Code::kInvalidArgument);
+  CHECK_FALSE(seal_message(std::vector<uint8_t>(31), kAad, kPlain).ok());
+}

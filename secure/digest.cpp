@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/encoding.h"
+
 namespace sealsum::secure {
 
 struct Sha256::Impl {
@@ -42,16 +44,7 @@ Digest256 sha256(std::span<const uint8_t> data) {
   return h.finish();
 }
 
-std::string to_hex(std::span<const uint8_t> bytes) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    s.push_back(k[b >> 4]);
-    s.push_back(k[b & 15]);
-  }
-  return s;
-}
+std::string to_hex(std::span<const uint8_t> bytes) { return encoding::hex_encode(bytes); }
 
 Result<Digest256> sha256_file(const std::filesystem::path& path) {
   std::error_code ec;

@@ -8,7 +8,8 @@
 
 #include "secure/aead.h"
 #include "secure/keys.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
+#include "common/json_access.h"
 #include "secure/keyrelease/rsa.h"
 
 namespace sealsum::secure {
@@ -56,18 +57,16 @@ Result<SecretBuffer> pad_to_bucket(std::span<const uint8_t> plaintext) {
   return padded;
 }
 
-// j[name] when j is an object and the member is a string, else "" (never throws on hostile types,
-// unlike json::value()).
+// j[name] when j is an object and the member is a string, else "" (the callers compare it with
+// the one value they accept, so absent and wrong-typed both mean "not that").
 std::string str_member(const json& j, const char* name) {
-  if (!j.is_object()) return std::string();
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  auto s = json_access::string_member(j, name, {"JSON"});
+  return s.ok() ? std::move(s).value() : std::string();
 }
 
 Result<std::vector<uint8_t>> b64_member(const json& j, const char* name, size_t min, size_t max) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return invalid_argument(std::string("sealed output: \"") + name + "\" missing");
-  auto d = kr::base64_any_decode(it->get_ref<const std::string&>(), name);
+  SEALSUM_ASSIGN_OR_RETURN(std::string text, json_access::string_member(j, name, {"sealed output"}));
+  auto d = encoding::base64_decode(text, name);
   if (!d.ok()) return invalid_argument(std::string("sealed output: \"") + name + "\" is not base64url");
   if (d->size() < min || d->size() > max) {
     return invalid_argument(std::string("sealed output: \"") + name + "\" has the wrong length");
@@ -111,21 +110,16 @@ Result<SecretBuffer> x25519_message_key(const SecretBuffer& shared, std::span<co
   std::vector<uint8_t> salt(epk.begin(), epk.end());
   salt.insert(salt.end(), recipient.begin(), recipient.end());
   std::string info = std::string(kInfoPrefix) + kOutputAlgX25519;
-  return hkdf_sha256(shared.span(), salt, kr::as_bytes(info), kAesKeySize);
+  return hkdf_sha256(shared.span(), salt, encoding::as_bytes(info), kAesKeySize);
 }
 
 Status gcm_seal(const SecretBuffer& key, std::string_view alg, std::string_view context,
                 std::span<const uint8_t> plaintext, json& out) {
-  std::array<uint8_t, kGcmNonceSize> iv{};
-  SEALSUM_RETURN_IF_ERROR(random_bytes(iv));
-  std::vector<uint8_t> ct(plaintext.size());
-  std::array<uint8_t, kGcmTagSize> tag{};
-  SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
-  SEALSUM_RETURN_IF_ERROR(gcm.seal(iv, aad_for(alg, context, true), plaintext, ct, tag));
+  SEALSUM_ASSIGN_OR_RETURN(SealedMessage m, seal_message(key.span(), aad_for(alg, context, true), plaintext));
   out["padding"] = kPaddingBucket;
-  out["iv"] = kr::base64url_encode(iv);
-  out["ciphertext"] = kr::base64url_encode(ct);
-  out["tag"] = kr::base64url_encode(tag);
+  out["iv"] = encoding::base64url_encode(m.nonce);
+  out["ciphertext"] = encoding::base64url_encode(m.ciphertext);
+  out["tag"] = encoding::base64url_encode(m.tag);
   return Status::ok();
 }
 
@@ -141,10 +135,11 @@ Result<SecretBuffer> gcm_open(const SecretBuffer& key, std::string_view alg, std
     }
     padded = true;
   }
-  SEALSUM_ASSIGN_OR_RETURN(SecretBuffer pt, SecretBuffer::allocate(ct.size()));
-  SEALSUM_ASSIGN_OR_RETURN(auto gcm, Aes256Gcm::create(key.span()));
-  SEALSUM_RETURN_IF_ERROR(gcm.open(iv, aad_for(alg, context, padded), ct, pt.span(), tag)
-                              .with_context("opening the sealed output (wrong key or context, or modified)"));
+  auto opened = open_message(key.span(), aad_for(alg, context, padded), iv, ct, tag);
+  if (!opened.ok()) {
+    return opened.status().with_context("opening the sealed output (wrong key or context, or modified)");
+  }
+  SecretBuffer pt = std::move(opened).value();
   if (padded) {
     size_t end = pt.size();
     while (end > 0 && pt.data()[end - 1] == 0) --end;
@@ -184,7 +179,7 @@ Result<OutputPolicy> parse_output_policy(const json& j) {
   if (kty == "OKP") {
     SEALSUM_ASSIGN_OR_RETURN(auto pub, x25519_public_from_jwk(*key));
     SEALSUM_ASSIGN_OR_RETURN(Pkey unused, x25519_from_public(pub));
-    p.recipient_jwk = {{"kty", "OKP"}, {"crv", "X25519"}, {"x", kr::base64url_encode(pub)}};
+    p.recipient_jwk = {{"kty", "OKP"}, {"crv", "X25519"}, {"x", encoding::base64url_encode(pub)}};
   } else if (kty == "RSA") {
     SEALSUM_ASSIGN_OR_RETURN(auto rsa, kr::RsaPublicKey::from_jwk(*key));
     p.recipient_jwk = rsa.to_jwk();
@@ -216,7 +211,7 @@ Result<json> seal_output(const OutputPolicy& policy, std::span<const uint8_t> pl
     SEALSUM_ASSIGN_OR_RETURN(SecretBuffer shared, x25519_derive(eph.get(), peer.get()));
     SEALSUM_ASSIGN_OR_RETURN(SecretBuffer key, x25519_message_key(shared, epk, pub));
     out["alg"] = kOutputAlgX25519;
-    out["epk"] = kr::base64url_encode(epk);
+    out["epk"] = encoding::base64url_encode(epk);
     SEALSUM_RETURN_IF_ERROR(gcm_seal(key, kOutputAlgX25519, context, plaintext, out));
     return out;
   }
@@ -225,7 +220,7 @@ Result<json> seal_output(const OutputPolicy& policy, std::span<const uint8_t> pl
   SEALSUM_RETURN_IF_ERROR(random_bytes(key.span()));
   SEALSUM_ASSIGN_OR_RETURN(auto wrapped, rsa.oaep_encrypt(key.span(), kr::OaepHash::kSha256));
   out["alg"] = kOutputAlgRsa;
-  out["encrypted_key"] = kr::base64url_encode(wrapped);
+  out["encrypted_key"] = encoding::base64url_encode(wrapped);
   SEALSUM_RETURN_IF_ERROR(gcm_seal(key, kOutputAlgRsa, context, plaintext, out));
   return out;
 }
@@ -255,7 +250,7 @@ Result<OutputKey> OutputKey::from_private_jwk(const json& jwk) {
   wipe(d.data(), d.size());
   if (!impl->x25519) return invalid_argument("output key: \"d\" is not a valid X25519 private key");
   OutputKey k(std::move(impl));
-  if (str_member(k.public_jwk(), "x") != kr::base64url_encode(pub)) {
+  if (str_member(k.public_jwk(), "x") != encoding::base64url_encode(pub)) {
     return invalid_argument("output key: \"x\" does not match \"d\"");
   }
   return k;
@@ -273,7 +268,7 @@ json OutputKey::public_jwk() const {
     std::array<uint8_t, kX25519Size> pub{};
     size_t len = pub.size();
     if (EVP_PKEY_get_raw_public_key(impl_->x25519.get(), pub.data(), &len) != 1) return json::object();
-    return {{"kty", "OKP"}, {"crv", "X25519"}, {"x", kr::base64url_encode(pub)}};
+    return {{"kty", "OKP"}, {"crv", "X25519"}, {"x", encoding::base64url_encode(pub)}};
   }
   auto pub = impl_->rsa->public_key();
   return pub.ok() ? pub->to_jwk() : json::object();
@@ -287,7 +282,7 @@ Result<SecretBuffer> OutputKey::private_jwk_text() const {
     return internal_error("X25519 private key export failed");
   }
   std::string text = public_jwk().dump();  // {"crv":..,"kty":..,"x":..}: public, then "d" spliced in
-  std::string d64 = kr::base64url_encode(d);
+  std::string d64 = encoding::base64url_encode(d);
   wipe(d.data(), d.size());
   static constexpr std::string_view kMember = ",\"d\":\"";
   auto out = SecretBuffer::allocate(text.size() + kMember.size() + d64.size() + 1, true);
@@ -306,8 +301,8 @@ Result<SecretBuffer> OutputKey::private_jwk_text() const {
 Result<SecretBuffer> OutputKey::open(const json& sealed, std::string_view expected_context) const {
   if (!sealed.is_object()) return invalid_argument("sealed output must be a JSON object");
   const std::string alg = str_member(sealed, "alg");
-  const json context = sealed.value("context", json());
-  if (!context.is_string() || context.get_ref<const std::string&>() != expected_context) {
+  auto context = json_access::string_member(sealed, "context", {"sealed output"});
+  if (!context.ok() || *context != expected_context) {
     return unauthenticated("sealed output: context does not match the expected one");
   }
   if (alg == kOutputAlgX25519) {

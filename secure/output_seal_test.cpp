@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/rsa.h"
 #include "secure/keys.h"
 #include "secure/output_seal.h"
@@ -29,11 +29,11 @@ OutputPolicy policy_for(const json& jwk) {
 
 // Flips one bit of a base64url member.
 json tampered(json sealed, const char* member) {
-  auto bytes = keyrelease::base64_any_decode(sealed[member].get<std::string>(), member);
+  auto bytes = encoding::base64_decode(sealed[member].get<std::string>(), member);
   REQUIRE(bytes.ok());
   REQUIRE(!bytes->empty());
   (*bytes)[0] ^= 1;
-  sealed[member] = keyrelease::base64url_encode(*bytes);
+  sealed[member] = encoding::base64url_encode(*bytes);
   return sealed;
 }
 
@@ -44,7 +44,7 @@ TEST_CASE("output_seal: X25519 round trip, binding and tamper detection", "[outp
   REQUIRE(key.ok());
   const OutputPolicy p = policy_for(key->public_jwk());
   const std::string msg = "the summary text";
-  auto sealed = seal_output(p, keyrelease::as_bytes(msg), "document:a");
+  auto sealed = seal_output(p, encoding::as_bytes(msg), "document:a");
   REQUIRE(sealed.ok());
   CHECK((*sealed)["alg"] == kOutputAlgX25519);
   CHECK((*sealed)["consumer"] == "alice");
@@ -53,7 +53,7 @@ TEST_CASE("output_seal: X25519 round trip, binding and tamper detection", "[outp
   REQUIRE(opened.ok());
   CHECK(as_string(*opened) == msg);
   // Two seals of one message differ (fresh ephemeral key and IV).
-  auto again = seal_output(p, keyrelease::as_bytes(msg), "document:a");
+  auto again = seal_output(p, encoding::as_bytes(msg), "document:a");
   REQUIRE(again.ok());
   CHECK((*again)["ciphertext"] != (*sealed)["ciphertext"]);
 
@@ -97,7 +97,7 @@ TEST_CASE("output_seal: RSA-OAEP-256 round trip", "[output_seal]") {
   auto key = OutputKey::from_rsa_pem(pem);
   REQUIRE(key.ok());
   const OutputPolicy p = policy_for(key->public_jwk());
-  auto sealed = seal_output(p, keyrelease::as_bytes(std::string("rsa summary")), "ctx");
+  auto sealed = seal_output(p, encoding::as_bytes(std::string("rsa summary")), "ctx");
   REQUIRE(sealed.ok());
   CHECK((*sealed)["alg"] == kOutputAlgRsa);
   auto opened = key->open(*sealed, "ctx");
@@ -130,9 +130,9 @@ TEST_CASE("output_seal: policies are strict", "[output_seal]") {
   }
   // A low-order X25519 point (all zeros) is refused when sealing.
   json zero = {{"mode", "sealed"}, {"consumer", "a"},
-               {"key", {{"kty", "OKP"}, {"crv", "X25519"}, {"x", keyrelease::base64url_encode(std::array<uint8_t, 32>{})}}}};
+               {"key", {{"kty", "OKP"}, {"crv", "X25519"}, {"x", encoding::base64url_encode(std::array<uint8_t, 32>{})}}}};
   auto zp = parse_output_policy(zero);
-  if (zp.ok()) CHECK_FALSE(seal_output(*zp, keyrelease::as_bytes(std::string("x")), "c").ok());
+  if (zp.ok()) CHECK_FALSE(seal_output(*zp, encoding::as_bytes(std::string("x")), "c").ok());
   CHECK_FALSE(key->open(json{{"alg", "none"}, {"context", "c"}}, "c").ok());
   CHECK_FALSE(key->open(json::array(), "c").ok());
 }
@@ -162,7 +162,7 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
   auto loaded = load_output_key_file(path);
   REQUIRE(loaded.ok());
   CHECK(loaded->public_jwk() == key->public_jwk());
-  auto sealed = seal_output(policy_for(key->public_jwk()), keyrelease::as_bytes(std::string("s")), "c");
+  auto sealed = seal_output(policy_for(key->public_jwk()), encoding::as_bytes(std::string("s")), "c");
   REQUIRE(sealed.ok());
   CHECK(loaded->open(*sealed, "c").ok());
 
@@ -178,10 +178,10 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
   const std::string pem(data, static_cast<size_t>(BIO_get_mem_data(bio, &data)));
   BIO_free(bio);
   EVP_PKEY_free(pk);
-  REQUIRE(write_secret_file(dir / "rsa.pem", keyrelease::as_bytes(pem), "test file").is_ok());
+  REQUIRE(write_secret_file(dir / "rsa.pem", encoding::as_bytes(pem), "test file").is_ok());
   auto rsa = load_output_key_file(dir / "rsa.pem");
   REQUIRE(rsa.ok());
-  auto rsa_sealed = seal_output(policy_for(rsa->public_jwk()), keyrelease::as_bytes(std::string("r")), "c");
+  auto rsa_sealed = seal_output(policy_for(rsa->public_jwk()), encoding::as_bytes(std::string("r")), "c");
   REQUIRE(rsa_sealed.ok());
   CHECK(rsa->open(*rsa_sealed, "c").ok());
   CHECK(write_output_key_file(dir / "rsa.jwk", *rsa).code() == Code::kUnimplemented);
@@ -191,7 +191,7 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
     INFO(bad);
     const auto p = dir / "bad.jwk";
     std::filesystem::remove(p);
-    REQUIRE(write_secret_file(p, keyrelease::as_bytes(bad), "test file").is_ok());
+    REQUIRE(write_secret_file(p, encoding::as_bytes(bad), "test file").is_ok());
     CHECK(load_output_key_file(p).status().code() == Code::kInvalidArgument);
   }
 }
@@ -201,12 +201,12 @@ TEST_CASE("output_seal: ciphertexts are padded to a size bucket; the padding is 
   REQUIRE(key.ok());
   const OutputPolicy p = policy_for(key->public_jwk());
   auto ct_size = [](const json& s) {
-    auto b = keyrelease::base64_any_decode(s["ciphertext"].get<std::string>(), "ciphertext");
+    auto b = encoding::base64_decode(s["ciphertext"].get<std::string>(), "ciphertext");
     REQUIRE(b.ok());
     return b->size();
   };
   for (const std::string& msg : {std::string(), std::string("a"), std::string(200, 'b'), std::string(255, 'c')}) {
-    auto s = seal_output(p, keyrelease::as_bytes(msg), "ctx");
+    auto s = seal_output(p, encoding::as_bytes(msg), "ctx");
     REQUIRE(s.ok());
     CHECK((*s)["padding"] == kPaddingBucket);
     CHECK(ct_size(*s) == 256);  // the length of the summary does not show
@@ -215,7 +215,7 @@ TEST_CASE("output_seal: ciphertexts are padded to a size bucket; the padding is 
     CHECK(as_string(*o) == msg);
   }
   const std::string longer(256, 'd');  // 256 + 1 padding byte: the next bucket
-  auto s = seal_output(p, keyrelease::as_bytes(longer), "ctx");
+  auto s = seal_output(p, encoding::as_bytes(longer), "ctx");
   REQUIRE(s.ok());
   CHECK(ct_size(*s) == 512);
   // Removing or changing the padding member fails: it is bound in the AAD.

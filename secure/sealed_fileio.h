@@ -16,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "common/atomic_file.h"
 #include "common/status.h"
 
 namespace sealsum::secure::fileio {
@@ -76,7 +77,9 @@ inline Result<OpenedInput> open_input(const std::filesystem::path& path) {
   return in;
 }
 
-// A temporary file beside `final_path`, renamed onto it by commit(), removed otherwise.
+// A temporary file beside `final_path`, renamed onto it by commit(), removed otherwise
+// (common/atomic_file.h). The codes are this module's: kInvalidArgument when the output cannot be
+// created or published, kResourceExhausted when writing fails.
 class TempOutput {
  public:
   static Result<TempOutput> create(const std::filesystem::path& final_path, const OpenedInput* input) {
@@ -85,52 +88,24 @@ class TempOutput {
         st.st_ino == input->ino) {
       return invalid_argument("output " + final_path.string() + " is the input file; choose another output");
     }
-    TempOutput t;
-    t.final_ = final_path;
-    const std::filesystem::path dir = final_path.has_parent_path() ? final_path.parent_path() : ".";
-    std::string tmpl = (dir / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);  // mode 0600
-    if (fd < 0) return invalid_argument("cannot create a temporary file in " + dir.string() + ": " + errno_text());
-    t.fd_ = Fd(fd);
-    t.tmp_ = tmpl;
-    return t;
-  }
-  TempOutput(TempOutput&& o) noexcept
-      : fd_(std::move(o.fd_)), tmp_(std::exchange(o.tmp_, std::string())), final_(std::move(o.final_)) {}
-  TempOutput& operator=(TempOutput&&) = delete;
-  ~TempOutput() {
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    auto f = AtomicFile::create(final_path);
+    if (!f.ok()) return invalid_argument(f.status().message());
+    return TempOutput(std::move(f).value());
   }
 
   Status write(std::span<const uint8_t> bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return resource_exhausted("writing " + tmp_ + ": " + errno_text());
-      done += static_cast<size_t>(n);
-    }
-    return Status::ok();
+    Status st = file_.write(bytes);
+    return st.is_ok() ? st : resource_exhausted(st.message());
   }
 
   Status commit() {
-    if (::fsync(fd_.get()) != 0) return resource_exhausted("syncing " + tmp_ + ": " + errno_text());
-    if (::close(fd_.release()) != 0) return resource_exhausted("closing " + tmp_ + ": " + errno_text());
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
-      return invalid_argument("renaming " + tmp_ + " to " + final_.string() + ": " + errno_text());
-    }
-    tmp_.clear();
-    const std::filesystem::path dir = final_.has_parent_path() ? final_.parent_path() : ".";
-    Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.get() >= 0) ::fsync(dfd.get());  // best effort: make the rename durable
-    return Status::ok();
+    auto r = file_.commit(Overwrite::kYes);
+    return r.ok() ? Status::ok() : invalid_argument(r.status().message());
   }
 
  private:
-  TempOutput() = default;
-  Fd fd_;
-  std::string tmp_;
-  std::filesystem::path final_;
+  explicit TempOutput(AtomicFile f) : file_(std::move(f)) {}
+  AtomicFile file_;
 };
 
 }  // namespace sealsum::secure::fileio

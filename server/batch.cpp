@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/digest.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/secret_buffer.h"
 
 namespace sealsum::server {
@@ -17,7 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-namespace kr = secure::keyrelease;
 
 std::string context_for(const std::string& id) { return "document:" + id; }
 
@@ -25,7 +24,7 @@ std::string context_for(const std::string& id) { return "document:" + id; }
 Status check_b64_member(const json& obj, const char* name, size_t min, size_t max) {
   auto it = obj.find(name);
   if (it == obj.end() || !it->is_string()) return data_loss(std::string("sealed_summary has no \"") + name + "\"");
-  auto bytes = kr::base64_any_decode(it->get_ref<const std::string&>(), name);
+  auto bytes = encoding::base64_decode(it->get_ref<const std::string&>(), name);
   if (!bytes.ok()) return data_loss(std::string("sealed_summary \"") + name + "\" is not base64url");
   if (bytes->size() < min || bytes->size() > max) {
     return data_loss(std::string("sealed_summary \"") + name + "\" has " + std::to_string(bytes->size()) + " bytes");
@@ -44,7 +43,7 @@ std::string rate(const BatchProgress& p) {
 
 uint32_t shard_of(std::string_view id, uint32_t count) {
   if (count <= 1) return 0;
-  const secure::Digest256 d = secure::sha256(kr::as_bytes(id));
+  const secure::Digest256 d = secure::sha256(encoding::as_bytes(id));
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | d[static_cast<size_t>(i)];
   return static_cast<uint32_t>(v % count);
@@ -54,7 +53,7 @@ Result<std::string> make_summary_file(const std::string& id, std::string_view su
                                       const secure::OutputPolicy& policy) {
   json out = {{"format", kSummaryFormat}, {"document", id}};
   if (policy.sealed) {
-    auto sealed = secure::seal_output(policy, kr::as_bytes(summary), context_for(id));
+    auto sealed = secure::seal_output(policy, encoding::as_bytes(summary), context_for(id));
     if (!sealed.ok()) return sealed.status().with_context("sealing the summary of \"" + id + "\"");
     out["sealed_summary"] = std::move(sealed).value();
   } else {

@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/sealed.h"
 #include "server/batch_testutil.h"
 #include "server/serve_testutil.h"

@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/output_seal.h"
 #include "secure/sealed.h"
 #include "server/batch.h"
@@ -54,7 +54,7 @@ struct BatchFixture {
   std::string sealed(const std::string& id, const std::string& text) const {
     const std::string plain =
         id == "board" ? std::string(kEnvelopeMagic) + policy_json().dump() + "\n" + text : text;
-    auto b = secure::seal_to_bytes(secure::keyrelease::as_bytes(plain), key, {});
+    auto b = secure::seal_to_bytes(encoding::as_bytes(plain), key, {});
     REQUIRE(b.ok());
     return {b->begin(), b->end()};
   }

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "secure/aead.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/tls_pin.h"
 
 namespace sealsum::server {
@@ -140,7 +140,7 @@ Result<RemoteVerification> attest_on(Connection& conn, const Target& target, con
 Result<std::string> fresh_nonce() {
   std::array<uint8_t, 24> b{};
   SEALSUM_RETURN_IF_ERROR(secure::random_bytes(b));
-  return secure::keyrelease::base64url_encode(b);
+  return encoding::base64url_encode(b);
 }
 
 Result<RemoteVerification> verify_server(const RemoteOptions& opts) {

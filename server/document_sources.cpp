@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/atomic_file.h"
+#include "common/encoding.h"
 #include "common/files.h"
 #include "server/kbs_client.h"
 #include "server/serve_api.h"
@@ -74,56 +76,20 @@ class DirectorySource : public DocumentSource {
 
   Result<bool> store_summary(const std::string& id, std::string_view bytes, bool replace) const override {
     if (!valid_document_id(id)) return invalid_argument("invalid document id");
-    static std::atomic<unsigned long> counter{0};
-    const std::string name = id + kSummarySuffix;
-    const fs::path final_path = dir_ / name;
-    const fs::path tmp = dir_ / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    auto failed = [&](const std::string& what, int err) -> Status {
-      ::unlink(tmp.c_str());
-      return unavailable("cannot store the summary of \"" + id + "\" in " + dir_.string() + ": " + what + ": " +
-                         std::strerror(err) + " (is the directory writable?)");
+    const fs::path final_path = dir_ / (id + kSummarySuffix);
+    auto fail = [&](const Status& st) -> Status {
+      return unavailable("cannot store the summary of \"" + id + "\" in " + dir_.string() + ": " + st.message() +
+                         " (is the directory writable?)");
     };
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return unavailable("cannot create a file in " + dir_.string() + ": " + std::strerror(errno));
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : EIO;
-        ::close(fd);
-        return failed("write", err);
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return failed("fsync", err);
-    }
-    if (::close(fd) != 0) return failed("close", errno);
-    bool written = true;
+    const std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (replace) {
-      if (::rename(tmp.c_str(), final_path.c_str()) != 0) return failed("rename", errno);
-    } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
-      if (errno == EEXIST) {
-        written = false;
-      } else if (errno != EINVAL && errno != ENOSYS) {
-        return failed("rename", errno);
-      } else if (::link(tmp.c_str(), final_path.c_str()) != 0) {  // no RENAME_NOREPLACE on this filesystem
-        if (errno != EEXIST) return failed("link", errno);
-        written = false;
-      }
-      ::unlink(tmp.c_str());  // gone after a successful renameat2; the spare name after link/EEXIST
+      Status st = write_file_atomic(final_path, data);
+      if (!st.is_ok()) return fail(st);
+      return true;
     }
-    // Make the new name durable (a rerun after a crash must find it).
-    if (const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-      const int rc = ::fsync(dfd);
-      const int err = errno;
-      ::close(dfd);
-      if (rc != 0) return unavailable("cannot sync " + dir_.string() + ": " + std::strerror(err));
-    }
-    return written;
+    auto written = write_file_atomic_if_absent(final_path, data);
+    if (!written.ok()) return fail(written.status());
+    return *written;
   }
 
   std::string describe() const override { return dir_.string(); }
@@ -131,22 +97,6 @@ class DirectorySource : public DocumentSource {
  private:
   fs::path dir_;
 };
-
-// Percent-encodes everything but RFC 3986 unreserved characters (for the list marker).
-std::string url_encode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 class BlobSource : public DocumentSource {
  public:
@@ -158,7 +108,7 @@ class BlobSource : public DocumentSource {
     std::string marker;
     for (int page = 0; page < kMaxListPages; ++page) {
       std::string target = path_ + "?restype=container&comp=list" + (query_.empty() ? "" : "&" + query_);
-      if (!marker.empty()) target += "&marker=" + url_encode(marker);
+      if (!marker.empty()) target += "&marker=" + encoding::percent_encode(marker);
       SEALSUM_ASSIGN_OR_RETURN(auto body, get(target, kMaxListAnswerBytes, "listing the container"));
       if (!body.has_value()) return not_found("the blob container " + describe() + " does not exist");
       BlobListPage p = parse_blob_list(*body);

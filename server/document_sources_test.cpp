@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/sealed.h"
+#include "common/encoding.h"
 #include "server/document_sources.h"
 #include "server/serve_documents.h"
 #include "server/serve_testutil.h"
@@ -84,7 +85,7 @@ class BlobStandIn {
 };
 
 std::string sealed_doc(const secure::SealingKey& key, const std::string& text) {
-  auto b = secure::seal_to_bytes(secure::keyrelease::as_bytes(text), key, {});
+  auto b = secure::seal_to_bytes(encoding::as_bytes(text), key, {});
   REQUIRE(b.ok());
   return {b->begin(), b->end()};
 }

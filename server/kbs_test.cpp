@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/fixtures.h"
+#include "common/encoding.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "server/http_guard_testutil.h"
@@ -159,7 +160,7 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
   AzureSkrConfig c;
   c.maa_endpoint = azure.url();
   c.key_vault_url = azure.url();
-  c.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(as_bytes("aad-token")).value());
+  c.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(encoding::as_bytes("aad-token")).value());
   c.release_trust.pinned_public_keys_pem = {azure.akv_public_pem()};
   server::HttplibTransport transport;
   SimulatedWithFixtureCerts tee(0x7A);
@@ -179,7 +180,7 @@ TEST_CASE("Azure client round trip: MAA attest -> Key Vault release -> JWS verif
   }
   SECTION("a wrong bearer token is refused") {
     AzureSkrConfig w = c;
-    w.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(as_bytes("stolen")).value());
+    w.access_token = std::make_shared<FixedAccessToken>(SecretBuffer::copy_of(encoding::as_bytes("stolen")).value());
     CHECK(AzureSkrClient(w, transport, tee).release("sealsum-model").status().code() == Code::kPermissionDenied);
   }
   SECTION("a release answer signed by an untrusted key is refused") {

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "server/http_guard.h"
 #include "server/web_page.h"
 
@@ -344,7 +344,7 @@ Server::Answer Server::summarize(const SummarizeRequest& req, double queue_ms) {
     // Nothing about the summary's size or cost in clear (the operator relays the answer and reads
     // /metrics and the log): no token counts, timings or histograms; the ciphertext is padded to
     // a size bucket (secure/output_seal.h).
-    auto sealed = secure::seal_output(doc->output, secure::keyrelease::as_bytes(secure::view(s->text)),
+    auto sealed = secure::seal_output(doc->output, encoding::as_bytes(secure::view(s->text)),
                                       "document:" + *req.document);
     if (!sealed.ok()) return fail(500, "cannot seal the summary: " + sealed.status().message());
     json out = {{"sealed_summary", std::move(sealed).value()}};

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "server/queue.h"
 #include "server/serve_api.h"
 #include "server/serve_attest.h"
@@ -76,17 +76,17 @@ TEST_CASE("serve_documents: envelopes carry the output policy; plain text has no
   size_t off = 99;
   secure::OutputPolicy p;
   std::string plain = "just a document";
-  REQUIRE(parse_document_envelope(secure::keyrelease::as_bytes(plain), off, p).is_ok());
+  REQUIRE(parse_document_envelope(encoding::as_bytes(plain), off, p).is_ok());
   CHECK(off == 0);
   CHECK_FALSE(p.sealed);
   std::string env = std::string(kEnvelopeMagic) + R"({"mode":"plaintext"})" + "\nthe text";
-  REQUIRE(parse_document_envelope(secure::keyrelease::as_bytes(env), off, p).is_ok());
+  REQUIRE(parse_document_envelope(encoding::as_bytes(env), off, p).is_ok());
   CHECK(env.substr(off) == "the text");
   for (std::string bad : {std::string(kEnvelopeMagic) + "{\"mode\":\"plaintext\"}",  // no newline
                           std::string(kEnvelopeMagic) + "{nope}\ntext",
                           std::string(kEnvelopeMagic) + "{\"mode\":\"shout\"}\ntext",
                           std::string(kEnvelopeMagic) + std::string(kMaxPolicyLine + 10, ' ') + "\ntext"}) {
-    CHECK(parse_document_envelope(secure::keyrelease::as_bytes(bad), off, p).code() == Code::kInvalidArgument);
+    CHECK(parse_document_envelope(encoding::as_bytes(bad), off, p).code() == Code::kInvalidArgument);
   }
 }
 

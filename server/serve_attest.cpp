@@ -7,7 +7,7 @@
 
 #include "secure/attest/azure_inputs.h"
 #include "secure/attest/simulated.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/protocol.h"
 
 namespace sealsum::server {
@@ -39,7 +39,7 @@ std::string make_runtime_data(std::string_view nonce, const std::optional<secure
 Result<std::string> Attester::attest(std::string_view nonce) {
   if (!valid_nonce(nonce)) return invalid_argument("nonce must be 16..128 characters of [A-Za-z0-9_-]");
   const std::string runtime = make_runtime_data(nonce, tls_spki_, model_);
-  const auto report_data = at::report_data_for_runtime_data(secure::keyrelease::as_bytes(runtime));
+  const auto report_data = at::report_data_for_runtime_data(encoding::as_bytes(runtime));
   at::SnpEvidence ev;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -57,7 +57,7 @@ Result<std::string> Attester::attest(std::string_view nonce) {
     measurement = secure::to_hex(r->measurement);
     host_data = secure::to_hex(r->host_data);
   }
-  json answer = {{"runtime_data", secure::keyrelease::base64url_encode(secure::keyrelease::as_bytes(runtime))},
+  json answer = {{"runtime_data", encoding::base64url_encode(encoding::as_bytes(runtime))},
                  {"evidence", secure::keyrelease::evidence_to_json(ev)},
                  {"simulated", simulated_},
                  {"measurement", measurement},
@@ -73,7 +73,7 @@ Result<std::vector<std::array<uint8_t, 48>>> parse_measurement_list(std::string_
     size_t end = list.find(',', start);
     if (end == std::string_view::npos) end = list.size();
     std::string_view item = list.substr(start, end - start);
-    auto bytes = at::hex_decode(item);
+    auto bytes = encoding::hex_decode(item);
     if (!bytes.ok() || bytes->size() != 48) {
       return invalid_argument("measurement #" + std::to_string(out.size() + 1) + " is not 96 hex digits");
     }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/sealed.h"
 #include "server/serve_api.h"
 
@@ -104,7 +104,7 @@ Result<std::shared_ptr<const DocumentStore::CachedKey>> DocumentStore::release(c
 Result<OpenedDocument> DocumentStore::open(const std::string& id) {
   if (!valid_document_id(id)) return invalid_argument("invalid document id");
   SEALSUM_ASSIGN_OR_RETURN(std::string fetched, source_->fetch(id, kMaxDocumentFileBytes));
-  const std::span<const uint8_t> sealed = secure::keyrelease::as_bytes(fetched);
+  const std::span<const uint8_t> sealed = encoding::as_bytes(fetched);
   auto parsed = secure::parse_sealed_header(sealed);
   if (!parsed.ok()) return parsed.status().with_context("document \"" + id + "\"");
   const secure::SealedHeader& header = *parsed;

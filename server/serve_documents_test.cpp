@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/sealed.h"
 #include "server/serve_testutil.h"
 
@@ -36,7 +36,7 @@ struct Fixture {
   Fixture() {
     std::filesystem::create_directories(dir);
     const std::string text = "The museum opened a new wing for maritime history on Sunday.";
-    REQUIRE(secure::seal_memory(secure::keyrelease::as_bytes(text), dir / "doc.sealed", key, {}).is_ok());
+    REQUIRE(secure::seal_memory(encoding::as_bytes(text), dir / "doc.sealed", key, {}).is_ok());
   }
   DocumentStore store() {
     ReleaseBackoff b;

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/broker/broker.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "secure/output_seal.h"
 #include "common/fixtures.h"
@@ -243,7 +244,7 @@ TEST_CASE("serve: no word of a sealed document stays in the server's memory outs
   const auto docs = dir.path() / "docs";
   std::filesystem::create_directories(docs);
   auto seal = [&](const std::string& id, const std::string& plaintext) {
-    REQUIRE(secure::seal_memory(secure::keyrelease::as_bytes(plaintext), docs / (id + ".sealed"), *key, {}).is_ok());
+    REQUIRE(secure::seal_memory(encoding::as_bytes(plaintext), docs / (id + ".sealed"), *key, {}).is_ok());
   };
   seal("memo", text);
   auto consumer = secure::OutputKey::generate_x25519();

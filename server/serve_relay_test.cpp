@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/attest/attest_testutil.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/protocol.h"
 #include "server/client.h"
 #include "server/serve_testutil.h"
@@ -133,7 +134,7 @@ TEST_CASE("relay: real SEV-SNP evidence over plain HTTP is refused before its ru
           "[serve][client][relay]") {
   namespace tu = secure::attest::testutil;
   secure::attest::SnpEvidence ev = tu::aci_evidence();
-  json answer = {{"runtime_data", secure::keyrelease::base64url_encode(*ev.runtime_data)},
+  json answer = {{"runtime_data", encoding::base64url_encode(*ev.runtime_data)},
                  {"evidence", secure::keyrelease::evidence_to_json(ev)}};
   auto report = secure::attest::parse_report(ev.report);
   REQUIRE(report.ok());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/sealed.h"
+#include "common/encoding.h"
 #include "server/client.h"
 #include "server/serve_testutil.h"
 
@@ -29,7 +30,7 @@ struct SealedCorpus {
 
 // Seals `plaintext` as DIR/<id>.sealed under corpus.key.
 void seal_doc(SealedCorpus& c, const std::string& id, const std::string& plaintext) {
-  REQUIRE(secure::seal_memory(secure::keyrelease::as_bytes(plaintext), c.dir / (id + ".sealed"), *c.key, {}).is_ok());
+  REQUIRE(secure::seal_memory(encoding::as_bytes(plaintext), c.dir / (id + ".sealed"), *c.key, {}).is_ok());
 }
 
 KeyProvider provider(SealedCorpus& c) {

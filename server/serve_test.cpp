@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/serve_testutil.h"
+#include "common/encoding.h"
 
 namespace {
 
@@ -200,7 +201,7 @@ TEST_CASE("serve: a full queue answers 503 with Retry-After", "[serve]") {
     auto key = secure::SealingKey::generate("block-key");
     REQUIRE(key.ok());
     std::string text = "x";
-    REQUIRE(secure::seal_memory(secure::keyrelease::as_bytes(text), temp_dir() / "block-docs" / "held.sealed", *key,
+    REQUIRE(secure::seal_memory(encoding::as_bytes(text), temp_dir() / "block-docs" / "held.sealed", *key,
                                 {})
                 .is_ok());
   }
@@ -311,8 +312,8 @@ TEST_CASE("serve: /v1/attestation binds the nonce; the verifier checks nonce, me
 
   // Runtime data swapped for other bytes no longer matches REPORT_DATA.
   json j = json::parse(res->body);
-  j["runtime_data"] = secure::keyrelease::base64url_encode(
-      secure::keyrelease::as_bytes(make_runtime_data(nonce, secure::Digest256{}, {})));
+  j["runtime_data"] = encoding::base64url_encode(
+      encoding::as_bytes(make_runtime_data(nonce, secure::Digest256{}, {})));
   AttestationVerdict swapped = verify_attestation_answer(j.dump(), e);
   CHECK_FALSE(swapped.accepted);
   CHECK(failed(swapped, "runtime_data_binding"));

@@ -20,7 +20,7 @@
 #include "secure/attest/model_binding.h"
 #include "secure/keyrelease/client.h"
 #include "secure/keyrelease/simulated_source.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/sealed.h"
 #include "server/serve.h"
 #include "server/serve_verify.h"

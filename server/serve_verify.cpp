@@ -3,7 +3,7 @@
 #include "server/serve_verify.h"
 
 #include "secure/attest/azure_inputs.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/protocol.h"
 
 namespace sealsum::server {
@@ -46,7 +46,7 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
   if (rt == j.end() || !rt->is_string() || evj == j.end()) {
     return refuse("answer_format", "answer lacks \"runtime_data\" or \"evidence\"");
   }
-  auto runtime = secure::keyrelease::base64_any_decode_text(rt->get_ref<const std::string&>(), "runtime_data");
+  auto runtime = encoding::base64_decode_text(rt->get_ref<const std::string&>(), "runtime_data");
   if (!runtime.ok() || runtime->size() > 16 * 1024) return refuse("answer_format", "\"runtime_data\" is not base64url");
   auto ev = secure::keyrelease::evidence_from_json(*evj);
   if (!ev.ok()) return refuse("answer_format", ev.status().message());
@@ -87,7 +87,7 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
 
   const json tls = rd.value("tls_spki_sha256", json());
   if (tls.is_string()) {
-    auto bytes = at::hex_decode(tls.get_ref<const std::string&>());
+    auto bytes = encoding::hex_decode(tls.get_ref<const std::string&>());
     if (!bytes.ok() || bytes->size() != 32) return refuse("tls_key_binding", "tls_spki_sha256 is not 64 hex digits");
     secure::Digest256 d{};
     std::copy(bytes->begin(), bytes->end(), d.begin());
@@ -95,7 +95,7 @@ AttestationVerdict verify_attestation_answer(std::string_view body, const Verify
   } else if (!tls.is_null()) {
     return refuse("tls_key_binding", "tls_spki_sha256 must be hex or null");
   }
-  if (auto m = at::model_digests_from_runtime_data(secure::keyrelease::as_bytes(*runtime)); m.ok()) v.model = *m;
+  if (auto m = at::model_digests_from_runtime_data(encoding::as_bytes(*runtime)); m.ok()) v.model = *m;
   if (expect.observed_tls_spki) {
     const bool match = v.tls_spki && *v.tls_spki == *expect.observed_tls_spki;
     add(v.checks, "tls_key_binding", match,

@@ -5,7 +5,8 @@
 #     SEALSUM_DEV_TEE=ON) simulated-TEE code; the same patterns do match the full `sealsum` binary,
 #     so the check can fail;
 #   - without the simulated TEE, `sealsum-serve serve --dev` refuses and says where to find it;
-#   - sealsum-kbs is the broker: `sealsum-kbs --help` is `sealsum kbs --help`.
+#   - sealsum-kbs is the broker: `sealsum-kbs --help` is `sealsum kbs --help`;
+#   - each binary's `version` names that binary.
 # Env: SEALSUM_SERVE_BIN, SEALSUM_KBS_BIN, SEALSUM_BIN (ctest sets them), SEALSUM_DEV_TEE (ON/OFF).
 set -uo pipefail
 serve="${SEALSUM_SERVE_BIN:?set SEALSUM_SERVE_BIN}"; kbs="${SEALSUM_KBS_BIN:?set SEALSUM_KBS_BIN}"
@@ -48,6 +49,13 @@ if "$kbs" --help 2>&1 | grep -q "init" && "$kbs" serve --help 2>&1 | grep -q -- 
 else
   bad "sealsum-kbs --help does not describe the broker"
 fi
+
+# Each binary names itself.
+for pair in "$serve:sealsum-serve" "$kbs:sealsum-kbs" "$full:sealsum"; do
+  bin="${pair%:*}"; want="${pair##*:}"
+  v="$("$bin" version 2>&1)"
+  if [[ "$v" =~ ^"$want "[0-9]+\.[0-9]+\.[0-9]+" (" ]]; then ok "$want version: $v"; else bad "$want version printed '$v'"; fi
+done
 
 # No simulated TEE: --dev must be refused with a message naming the way out.
 if [ "$dev_tee" != ON ]; then

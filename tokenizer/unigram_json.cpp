@@ -11,6 +11,7 @@
 // Every access is type-checked; nothing here throws on malformed input.
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
 #include "tokenizer/factories.h"
 #include "tokenizer/unigram.h"
 
@@ -19,39 +20,14 @@ namespace {
 
 using nlohmann::json;
 
-// Strict RFC 4648 base64 (standard alphabet, '=' padding only at the end, length % 4 == 0).
-Result<std::string> base64_decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (in.size() % 4 != 0) return data_loss("precompiled_charsmap base64 length is not a multiple of 4");
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    int pad = 0;
-    uint32_t acc = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      const char c = in[i + k];
-      if (c == '=' && last && k >= 2) {
-        ++pad;
-        acc <<= 6;
-        continue;
-      }
-      const int v = val(c);
-      if (v < 0 || pad > 0) return data_loss("precompiled_charsmap is not valid base64 (byte " + std::to_string(i + k) + ")");
-      acc = (acc << 6) | static_cast<uint32_t>(v);
-    }
-    out.push_back(static_cast<char>(acc >> 16));
-    if (pad < 2) out.push_back(static_cast<char>((acc >> 8) & 0xFF));
-    if (pad < 1) out.push_back(static_cast<char>(acc & 0xFF));
-  }
-  return out;
+// Strict RFC 4648 base64: standard alphabet, '=' padding only at the end, length % 4 == 0.
+Result<std::string> decode_charsmap(std::string_view in) {
+  encoding::Base64Options o;
+  o.alphabet = encoding::Alphabet::kStandard;
+  o.padding = encoding::Padding::kRequired;
+  o.whitespace = encoding::Whitespace::kNone;
+  o.max_chars = in.size();  // the JSON document itself is bounded by the tokenizer loader
+  return encoding::base64_decode_text(in, "precompiled_charsmap", o);
 }
 
 const json* member(const json& obj, const char* name) {
@@ -166,7 +142,7 @@ Result<std::unique_ptr<Tokenizer>> build(const json& j) {
     }
     const json* b64 = member(*norm, "precompiled_charsmap");
     if (b64 == nullptr || !b64->is_string()) return data_loss("normalizer.precompiled_charsmap is not a string");
-    SEALSUM_ASSIGN_OR_RETURN(spec.precompiled_charsmap, base64_decode(b64->get_ref<const std::string&>()));
+    SEALSUM_ASSIGN_OR_RETURN(spec.precompiled_charsmap, decode_charsmap(b64->get_ref<const std::string&>()));
   }
 
   const json* pre = member(j, "pre_tokenizer");

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "secure/digest.h"
 #include "weights/model_file.h"
 #include "weights/panel_layout.h"
@@ -233,43 +234,10 @@ std::vector<uint8_t> ModelWriter::serialize() const {
 
 Status ModelWriter::write(const std::string& path) const {
   SEALSUM_RETURN_IF_ERROR(validate());
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmpl = (dir / (target.filename().string() + ".tmp.XXXXXX")).string();
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return unavailable("cannot create a temp file next to '" + path + "': " + std::strerror(errno));
-  auto fail = [&](Status st) {
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    return st;
-  };
-  Status st = stream([&](std::span<const uint8_t> b) -> Status {
-    size_t done = 0;
-    while (done < b.size()) {
-      ssize_t n = ::write(fd, b.data() + done, b.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return unavailable("writing '" + path + "' failed: " + std::strerror(errno));
-      done += size_t(n);
-    }
-    return Status::ok();
-  });
-  if (!st.is_ok()) return fail(st);
-  if (::fsync(fd) != 0) return fail(unavailable("fsync of '" + path + "' failed: " + std::strerror(errno)));
-  if (::close(fd) != 0) {
-    ::unlink(tmpl.c_str());
-    return unavailable("closing '" + path + "' failed: " + std::strerror(errno));
-  }
-  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmpl.c_str());
-    return unavailable("cannot rename the temp file onto '" + path + "': " + std::strerror(e));
-  }
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // best effort: makes the rename durable
-    ::close(dfd);
-  }
-  return Status::ok();
+  // Temporary file beside `path`, fsync, rename, directory fsync; removed on any failure.
+  SEALSUM_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::create(path));
+  SEALSUM_RETURN_IF_ERROR(stream([&](std::span<const uint8_t> b) { return out.write(b); }));
+  return out.commit().status();
 }
 
 }  // namespace sealsum::weights

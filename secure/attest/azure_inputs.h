@@ -7,7 +7,8 @@
 //    "Endorsements": base64(JSON{"Uvm": [base64(COSE_Sign1)]})}), "runtimeData": {"data":
 //    base64url(runtime data), "dataType": "JSON"}, ...}.
 // These parsers only decode; nothing here is verified (pass the pieces to verify_evidence()).
-// Bounded: inputs over kMaxAzureInputBytes are refused. Thread safety: reentrant.
+// Bounded: inputs over kMaxAzureInputBytes are refused; base64 is decoded by common/encoding.h
+// (the default wire grammar: either alphabet, padding optional, line breaks skipped). Thread safety: reentrant.
 #pragma once
 
 #include <cstdint>
@@ -42,10 +43,5 @@ Result<MaaRequest> parse_maa_request_json(std::string_view json);
 
 // Convenience: an MAA request as verifier input (first UVM endorsement, runtime data attached).
 SnpEvidence evidence_from_maa_request(const MaaRequest& req);
-
-// Bounded decoders shared by the attestation code (whitespace is not skipped).
-Result<std::vector<uint8_t>> hex_decode(std::string_view hex);
-// Standard or URL-safe alphabet, padding optional.
-Result<std::vector<uint8_t>> base64_decode(std::string_view b64);
 
 }  // namespace sealsum::secure::attest

@@ -1,5 +1,6 @@
 // COSE_Sign1 parsing/verification and the Azure UVM endorsement payload (see cose.h).
 #include "secure/attest/cose.h"
+#include "common/encoding.h"
 
 #include <memory>
 
@@ -162,7 +163,7 @@ Result<UvmEndorsement> parse_uvm_endorsement(std::span<const uint8_t> bytes) {
   if (m == j.end() || !m->is_string()) {
     return data_loss("UVM endorsement payload has no x-ms-sevsnpvm-launchmeasurement string");
   }
-  auto meas = hex_decode(m->get<std::string>());
+  auto meas = encoding::hex_decode(m->get<std::string>());
   if (!meas.ok() || meas->size() != 48) {
     return data_loss("UVM endorsement launch measurement is not 96 hex digits");
   }

@@ -7,6 +7,7 @@
 #include <linux/ioctl.h>
 
 #include "secure/attest/attest_testutil.h"
+#include "common/encoding.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/attest/evidence.h"
 #include "secure/attest/sev_guest.h"
@@ -118,15 +119,15 @@ TEST_CASE("host AMD certificate JSON and MAA request decode", "[attest][azure]")
 }
 
 TEST_CASE("hex and base64 decoders", "[attest][azure]") {
-  CHECK(*at::hex_decode("00fFa1") == std::vector<uint8_t>{0x00, 0xFF, 0xA1});
-  CHECK(at::hex_decode("0").status().code() == Code::kDataLoss);
-  CHECK(at::hex_decode("0g").status().code() == Code::kDataLoss);
-  CHECK(*at::base64_decode("aGVsbG8=") == std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
-  CHECK(*at::base64_decode("aGVsbG8") == std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
-  CHECK(*at::base64_decode("-_8") == std::vector<uint8_t>{0xFB, 0xFF});
-  CHECK(*at::base64_decode("+/8=") == std::vector<uint8_t>{0xFB, 0xFF});
-  CHECK(at::base64_decode("a").status().code() == Code::kDataLoss);
-  CHECK(at::base64_decode("ab$d").status().code() == Code::kDataLoss);
+  CHECK(*sealsum::encoding::hex_decode("00fFa1") == std::vector<uint8_t>{0x00, 0xFF, 0xA1});
+  CHECK(sealsum::encoding::hex_decode("0").status().code() == Code::kDataLoss);
+  CHECK(sealsum::encoding::hex_decode("0g").status().code() == Code::kDataLoss);
+  CHECK(*sealsum::encoding::base64_decode("aGVsbG8=", "t") == std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
+  CHECK(*sealsum::encoding::base64_decode("aGVsbG8", "t") == std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
+  CHECK(*sealsum::encoding::base64_decode("-_8", "t") == std::vector<uint8_t>{0xFB, 0xFF});
+  CHECK(*sealsum::encoding::base64_decode("+/8=", "t") == std::vector<uint8_t>{0xFB, 0xFF});
+  CHECK(sealsum::encoding::base64_decode("a", "t").status().code() == Code::kDataLoss);
+  CHECK(sealsum::encoding::base64_decode("ab$d", "t").status().code() == Code::kDataLoss);
 }
 
 TEST_CASE("EvidenceProducer binds REPORT_DATA to the runtime data", "[attest][simulated]") {

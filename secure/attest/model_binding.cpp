@@ -1,5 +1,6 @@
 // Model binding in runtime data (see model_binding.h).
 #include "secure/attest/model_binding.h"
+#include "common/encoding.h"
 
 #include <algorithm>
 
@@ -16,7 +17,7 @@ Result<std::optional<Digest256>> digest_member(const json& model, const char* ke
   auto it = model.find(key);
   if (it == model.end() || it->is_null()) return std::optional<Digest256>();
   if (!it->is_string()) return invalid_argument(std::string("runtime data model.") + key + " must be hex or null");
-  auto bytes = hex_decode(it->get_ref<const std::string&>());
+  auto bytes = encoding::hex_decode(it->get_ref<const std::string&>());
   if (!bytes.ok() || bytes->size() != 32) {
     return invalid_argument(std::string("runtime data model.") + key + " must be 64 hex digits");
   }

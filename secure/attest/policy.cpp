@@ -1,5 +1,6 @@
 // Attestation policy JSON (see policy.h).
 #include "secure/attest/policy.h"
+#include "common/encoding.h"
 
 #include <set>
 
@@ -38,7 +39,7 @@ Result<uint32_t> get_uint(const json& v, const std::string& key, uint64_t max) {
 template <size_t N>
 Result<std::array<uint8_t, N>> get_hex(const json& v, const std::string& key) {
   if (!v.is_string()) return bad(key, "must be a hex string");
-  auto bytes = hex_decode(v.get<std::string>());
+  auto bytes = encoding::hex_decode(v.get<std::string>());
   if (!bytes.ok() || bytes->size() != N) return bad(key, "must be exactly " + std::to_string(2 * N) + " hex digits");
   std::array<uint8_t, N> out{};
   std::copy(bytes->begin(), bytes->end(), out.begin());

@@ -1,5 +1,6 @@
 // SEV-SNP report parsing (see report.h for the layout and contracts).
 #include "secure/attest/report.h"
+#include "common/encoding.h"
 
 #include <cstdio>
 #include <cstring>
@@ -168,7 +169,7 @@ Result<std::vector<uint8_t>> decode_report_input(std::span<const uint8_t> file_b
   for (size_t i = start; i < text.size(); ++i) {
     if (!is_space(uint8_t(text[i]))) digits.push_back(text[i]);
   }
-  auto out = hex_decode(digits);
+  auto out = encoding::hex_decode(digits);
   if (!out.ok()) return out.status().with_context("report hex text");
   return out;
 }

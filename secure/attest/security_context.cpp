@@ -1,6 +1,7 @@
 // ACI security context directory (see security_context.h).
 #include "secure/attest/security_context.h"
 
+#include "common/encoding.h"
 #include "common/files.h"
 #include "secure/attest/cce_policy.h"
 
@@ -11,13 +12,11 @@ namespace {
 Result<std::vector<uint8_t>> read_base64_file(const std::filesystem::path& path) {
   // base64 is 4/3 of the decoded size; allow line breaks on top.
   SEALSUM_ASSIGN_OR_RETURN(std::string text, read_file_bounded(path, kMaxAzureInputBytes * 2));
-  std::string compact;
-  compact.reserve(text.size());
-  for (char c : text) {
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact.push_back(c);
-  }
-  auto bytes = base64_decode(compact);
-  if (!bytes.ok()) return data_loss(path.string() + " is not base64: " + bytes.status().message());
+  encoding::Base64Options o;
+  o.whitespace = encoding::Whitespace::kAny;
+  o.max_chars = kMaxAzureInputBytes * 2;
+  auto bytes = encoding::base64_decode(text, path.string(), o);
+  if (!bytes.ok()) return bytes.status();
   if (bytes->size() > kMaxAzureInputBytes) return data_loss(path.string() + " decodes to more than 4 MiB");
   return bytes;
 }

@@ -9,7 +9,7 @@
 #include "secure/attest/attest_testutil.h"
 #include "secure/attest/security_context.h"
 #include "secure/digest.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 
 namespace at = sealsum::secure::attest;
 using namespace sealsum::secure::attest::testutil;
@@ -22,7 +22,7 @@ void write(const std::filesystem::path& p, const std::string& s) {
 
 // Base64 with a line break every 76 characters, as `base64` writes it.
 std::string wrapped_b64(const std::vector<uint8_t>& b) {
-  std::string s = sealsum::secure::keyrelease::base64_encode(b), out;
+  std::string s = sealsum::encoding::base64_encode(b), out;
   for (size_t i = 0; i < s.size(); i += 76) out += s.substr(i, 76) + "\n";
   return out;
 }

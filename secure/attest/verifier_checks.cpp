@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
 #include "secure/attest/cose.h"
 #include "secure/attest/model_binding.h"
 #include "secure/digest.h"
@@ -12,23 +13,6 @@ namespace sealsum::secure::attest {
 namespace {
 
 constexpr char kUvmSignerEku[] = "1.3.6.1.4.1.311.76.59.1.2";  // Microsoft ContainerPlat UVM signing
-
-std::string base64url_nopad(std::span<const uint8_t> b) {
-  static const char* kAlpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < b.size(); i += 3) {
-    uint32_t v = uint32_t(b[i]) << 16 | uint32_t(b[i + 1]) << 8 | b[i + 2];
-    for (int k = 3; k >= 0; --k) out.push_back(kAlpha[(v >> (6 * k)) & 63]);
-  }
-  if (size_t rest = b.size() - i; rest > 0) {
-    uint32_t v = uint32_t(b[i]) << 16 | (rest == 2 ? uint32_t(b[i + 1]) << 8 : 0);
-    out.push_back(kAlpha[(v >> 18) & 63]);
-    out.push_back(kAlpha[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(kAlpha[(v >> 6) & 63]);
-  }
-  return out;
-}
 
 void check_min_tcb(const SnpReport& r, Product product, const MinTcb& min, std::vector<Check>& checks) {
   TcbParts t = decode_tcb(r.reported_tcb, product);
@@ -199,7 +183,7 @@ void run_endorsement_checks(const SnpReport& r, const std::optional<std::vector<
     size_t sep = rest.find("::");
     std::string fp = rest.substr(0, sep), policy_part = sep == std::string::npos ? "" : rest.substr(sep + 2);
     bool ca_found = false;
-    for (size_t i = 1; i < chain.size(); ++i) ca_found = ca_found || base64url_nopad(chain[i].fingerprint_sha256()) == fp;
+    for (size_t i = 1; i < chain.size(); ++i) ca_found = ca_found || encoding::base64url_encode(chain[i].fingerprint_sha256()) == fp;
     if (!ca_found) iss_why = "no CA certificate in x5chain has the fingerprint named by the did:x509 issuer";
     else if (policy_part != std::string("eku:") + kUvmSignerEku) iss_why = "issuer policy \"" + policy_part + "\" is not the UVM signing EKU";
     else if (!chain.front().has_eku(kUvmSignerEku)) iss_why = "the signing certificate lacks the UVM signing EKU";

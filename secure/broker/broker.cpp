@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "secure/digest.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 
 namespace sealsum::secure::keyrelease {
 
@@ -136,7 +136,7 @@ HttpReply Broker::release(std::string_view body) {
   }
   nlohmann::json j = {{"key_id", key_id},
                       {"alg", kWrapAlg},
-                      {"wrapped_key", base64url_encode(*wrapped)},
+                      {"wrapped_key", encoding::base64url_encode(*wrapped)},
                       {"measurement", measurement}};
   if (!output_policy.empty()) j["output_policy"] = output_policy;
   return {200, j.dump()};

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "secure/broker/broker.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "secure/output_seal.h"
 
@@ -66,7 +67,7 @@ TEST_CASE("broker releases the key to matching simulated evidence wrapped to the
   auto j = body_of(r);
   CHECK(j["alg"] == "RSA-OAEP-256");
   CHECK(j["measurement"] == to_hex(measurement_of(0xA1)));
-  auto wrapped = base64_any_decode(j["wrapped_key"].get<std::string>(), "wrapped_key");
+  auto wrapped = encoding::base64_decode(j["wrapped_key"].get<std::string>(), "wrapped_key");
   REQUIRE(wrapped.ok());
   CHECK_FALSE(contains_bytes(r.body, f.key.bytes()));
   CHECK_FALSE(j.contains("output_policy"));
@@ -177,7 +178,7 @@ TEST_CASE("broker answers 404 for an unknown key id and 400 for malformed reques
   ReleaseRequest req;
   req.key_id = "model-key-1";
   req.runtime_data = make_runtime_data(*small->public_key(), nonce_of(b.challenge()));
-  req.evidence = *tee->collect(attest::report_data_for_runtime_data(as_bytes(req.runtime_data)));
+  req.evidence = *tee->collect(attest::report_data_for_runtime_data(encoding::as_bytes(req.runtime_data)));
   HttpReply s = b.release(encode_release_request(req));
   CHECK(s.status == 400);
   CHECK(body_of(s)["check"] == "runtime_data");
@@ -186,7 +187,7 @@ TEST_CASE("broker answers 404 for an unknown key id and 400 for malformed reques
 TEST_CASE("keys at rest are not plaintext; records are bound to their id and policy") {
   Fixture f;
   std::string key_hex = to_hex(f.key.bytes());
-  std::string key_b64 = base64url_encode(f.key.bytes());
+  std::string key_b64 = encoding::base64url_encode(f.key.bytes());
   size_t files = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(f.store_dir)) {
     if (!e.is_regular_file()) continue;
@@ -270,7 +271,7 @@ TEST_CASE("audit log records releases and refusals and chains and holds no key b
   std::string text = slurp(log);
   CHECK_FALSE(contains_bytes(text, f.key.bytes()));
   CHECK(text.find(to_hex(f.key.bytes())) == std::string::npos);
-  CHECK(text.find(base64url_encode(f.key.bytes())) == std::string::npos);
+  CHECK(text.find(encoding::base64url_encode(f.key.bytes())) == std::string::npos);
   std::vector<nlohmann::json> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));

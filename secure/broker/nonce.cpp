@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "secure/aead.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/secret_buffer.h"
 
 namespace sealsum::secure::keyrelease {
@@ -59,13 +59,13 @@ Result<std::string> NonceStore::issue() {
   SEALSUM_RETURN_IF_ERROR(random_bytes(std::span<uint8_t>(raw.data() + kExpiryBytes, kRandomBytes)));
   const auto mac = mac_of(key_, raw.data(), kExpiryBytes + kRandomBytes);
   std::copy(mac.begin(), mac.end(), raw.begin() + kExpiryBytes + kRandomBytes);
-  return base64url_encode(raw);
+  return encoding::base64url_encode(raw);
 }
 
 Status NonceStore::consume(std::string_view nonce) {
   const Status unknown = permission_denied("unknown nonce (never issued by this broker, or altered)");
   if (nonce.size() > kMaxNonceText) return unknown;
-  auto raw = base64_any_decode(nonce, "nonce");
+  auto raw = encoding::base64_decode(nonce, "nonce");
   if (!raw.ok() || raw->size() != kNonceBytes) return unknown;
   const auto mac = mac_of(key_, raw->data(), kExpiryBytes + kRandomBytes);
   if (!ct_equal(mac, std::span<const uint8_t>(raw->data() + kExpiryBytes + kRandomBytes, kMacBytes))) return unknown;
@@ -76,7 +76,7 @@ Status NonceStore::consume(std::string_view nonce) {
   if (now > expiry || expiry > now + lifetime_s_) return permission_denied("nonce expired; request a fresh challenge");
   // The replay set is keyed by the canonical (re-encoded) bytes, so another encoding of the same
   // nonce is the same entry.
-  std::string canonical = base64url_encode(*raw);
+  std::string canonical = encoding::base64url_encode(*raw);
   std::lock_guard<std::mutex> lock(mu_);
   if (used_.count(canonical) != 0) return permission_denied("nonce already used; request a fresh challenge");
   if (used_.size() >= capacity_) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/files.h"
 #include "secure/digest.h"
 #include "secure/sealed.h"
@@ -37,32 +38,6 @@ Result<std::string> read_small_file(const fs::path& p, size_t limit) {
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) return not_found(p.filename().string() + " does not exist");
   return read_file_bounded(p, limit);
-}
-
-// Writes `bytes` to `path` via an exclusive 0600 temporary file, fsync and rename.
-Status write_exclusive(const fs::path& path, std::span<const uint8_t> bytes) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return unavailable("cannot create " + tmp.string() + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return unavailable("cannot write " + tmp.string());
-    }
-    off += static_cast<size_t>(n);
-  }
-  bool ok = ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return unavailable("cannot finish writing " + path.string());
-  }
-  return Status::ok();
 }
 
 Status make_private_dir(const fs::path& d) {
@@ -165,9 +140,9 @@ Status KeyStore::register_key(const SealingKey& key, std::string_view policy_jso
   std::memcpy(record.data() + kKeyBytes, b.data(), b.size());
   SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed,
                            seal_to_bytes(record.span(), broker_key_, SealOptions{ContentType::kDocument}));
-  SEALSUM_RETURN_IF_ERROR(write_exclusive(policy_path, {reinterpret_cast<const uint8_t*>(policy_json.data()),
+  SEALSUM_RETURN_IF_ERROR(write_file_atomic(policy_path, {reinterpret_cast<const uint8_t*>(policy_json.data()),
                                                         policy_json.size()}));
-  Status st = write_exclusive(record_path, sealed);
+  Status st = write_file_atomic(record_path, sealed);
   if (!st.is_ok()) fs::remove(policy_path, ec);
   return st;
 }

@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "secure/aead.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
+#include "common/json_access.h"
 #include "secure/keyrelease/protocol.h"
 
 namespace sealsum::secure::keyrelease {
@@ -22,17 +23,10 @@ std::string pem_certificate(std::span<const uint8_t> cert) {
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     return out + "\n";
   }
-  std::string b64 = base64_encode(cert);
+  std::string b64 = encoding::base64_encode(cert);
   std::string out = "-----BEGIN CERTIFICATE-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   return out + "-----END CERTIFICATE-----\n";
-}
-
-Result<const json*> member(const json& j, const char* name, const char* what) {
-  if (!j.is_object()) return data_loss(std::string(what) + " is not a JSON object");
-  auto it = j.find(name);
-  if (it == j.end()) return data_loss(std::string(what) + " lacks \"" + name + "\"");
-  return &*it;
 }
 
 Result<OaepHash> hash_for_enc(std::string_view enc) {
@@ -137,16 +131,16 @@ Result<std::string> build_maa_request(const attest::SnpEvidence& evidence, std::
   std::string vcek_chain = pem_certificate(evidence.signing_cert) + chain;
 
   nlohmann::ordered_json inner;
-  inner["SnpReport"] = base64url_encode(evidence.report, true);
-  inner["VcekCertChain"] = base64url_encode(as_bytes(vcek_chain), true);
+  inner["SnpReport"] = encoding::base64url_encode(evidence.report, true);
+  inner["VcekCertChain"] = encoding::base64url_encode(encoding::as_bytes(vcek_chain), true);
   if (evidence.uvm_endorsement) {
     nlohmann::ordered_json endorsements;
-    endorsements["Uvm"] = nlohmann::ordered_json::array({base64url_encode(*evidence.uvm_endorsement, true)});
-    inner["Endorsements"] = base64url_encode(as_bytes(endorsements.dump()), true);
+    endorsements["Uvm"] = nlohmann::ordered_json::array({encoding::base64url_encode(*evidence.uvm_endorsement, true)});
+    inner["Endorsements"] = encoding::base64url_encode(encoding::as_bytes(endorsements.dump()), true);
   }
   nlohmann::ordered_json body;
-  body["report"] = base64url_encode(as_bytes(inner.dump()), true);
-  body["runtimeData"] = {{"data", base64url_encode(as_bytes(runtime_data), true)}, {"dataType", "JSON"}};
+  body["report"] = encoding::base64url_encode(encoding::as_bytes(inner.dump()), true);
+  body["runtimeData"] = {{"data", encoding::base64url_encode(encoding::as_bytes(runtime_data), true)}, {"dataType", "JSON"}};
   body["initTimeData"] = {{"data", ""}, {"dataType", ""}};
   body["nonce"] = nonce;
   return body.dump();
@@ -180,43 +174,46 @@ Result<std::string> akv_release_url(const AzureSkrConfig& c, std::string_view ke
 Result<SecretBuffer> unwrap_akv_release(std::string_view body, const JwsTrust& trust, const RsaPrivateKey& key,
                                         std::string_view key_id) {
   if (body.size() > kMaxJwsBytes) return data_loss("Key Vault release answer is too large");
+  using json_access::Where;
   json outer = json::parse(body, nullptr, false);
-  SEALSUM_ASSIGN_OR_RETURN(const json* value, member(outer, "value", "Key Vault release answer"));
-  if (!value->is_string()) return data_loss("Key Vault release answer \"value\" is not a string");
-  SEALSUM_ASSIGN_OR_RETURN(std::string payload_text, verify_jws(value->get<std::string>(), trust));
+  SEALSUM_ASSIGN_OR_RETURN(std::string value,
+                           json_access::string_member(outer, "value", Where{"Key Vault release answer", Code::kDataLoss}, kMaxJwsBytes));
+  SEALSUM_ASSIGN_OR_RETURN(std::string payload_text, verify_jws(value, trust));
   json payload = json::parse(payload_text, nullptr, false);
-  SEALSUM_ASSIGN_OR_RETURN(const json* response, member(payload, "response", "release JWS payload"));
-  SEALSUM_ASSIGN_OR_RETURN(const json* key_outer, member(*response, "key", "release payload response"));
-  SEALSUM_ASSIGN_OR_RETURN(const json* key_inner, member(*key_outer, "key", "release payload response.key"));
+  SEALSUM_ASSIGN_OR_RETURN(const json* response,
+                           json_access::object_member(payload, "response", Where{"release JWS payload", Code::kDataLoss}));
+  SEALSUM_ASSIGN_OR_RETURN(const json* key_outer,
+                           json_access::object_member(*response, "key", Where{"release payload response", Code::kDataLoss}));
+  SEALSUM_ASSIGN_OR_RETURN(const json* key_inner,
+                           json_access::object_member(*key_outer, "key", Where{"release payload response.key", Code::kDataLoss}));
+  const Where released{"released key", Code::kDataLoss};
   if (!key_id.empty()) {
-    auto kid = key_inner->find("kid");
-    if (kid == key_inner->end() || !kid->is_string() || !kid_names(kid->get_ref<const std::string&>(), key_id)) {
+    auto kid = json_access::string_member(*key_inner, "kid", released, 1024);
+    if (!kid.ok() || !kid_names(*kid, key_id)) {
       return unauthenticated("the Key Vault release answer is for another key than \"" + std::string(key_id) + "\"");
     }
   }
-  SEALSUM_ASSIGN_OR_RETURN(const json* kty, member(*key_inner, "kty", "released key"));
-  if (!kty->is_string() || (*kty != "oct" && *kty != "oct-HSM")) {
+  SEALSUM_ASSIGN_OR_RETURN(std::string kty, json_access::string_member(*key_inner, "kty", released, 64));
+  if (kty != "oct" && kty != "oct-HSM") {
     return unimplemented("the released key is not a symmetric (oct) key; sealsum needs a 256-bit sealing key");
   }
-  SEALSUM_ASSIGN_OR_RETURN(const json* key_hsm, member(*key_inner, "key_hsm", "released key"));
-  if (!key_hsm->is_string()) return data_loss("released key \"key_hsm\" is not a string");
-  SEALSUM_ASSIGN_OR_RETURN(std::string hsm_text, base64_any_decode_text(key_hsm->get<std::string>(), "key_hsm"));
+  SEALSUM_ASSIGN_OR_RETURN(std::string key_hsm, json_access::string_member(*key_inner, "key_hsm", released, kMaxJwsBytes));
+  SEALSUM_ASSIGN_OR_RETURN(std::string hsm_text, encoding::base64_decode_text(key_hsm, "key_hsm"));
   json hsm = json::parse(hsm_text, nullptr, false);
-  SEALSUM_ASSIGN_OR_RETURN(const json* ct, member(hsm, "ciphertext", "key_hsm"));
-  if (!ct->is_string()) return data_loss("key_hsm \"ciphertext\" is not a string");
+  SEALSUM_ASSIGN_OR_RETURN(std::string ct, json_access::string_member(hsm, "ciphertext", Where{"key_hsm", Code::kDataLoss}, kMaxJwsBytes));
 
   std::string enc;
-  if (auto req = payload.find("request"); req != payload.end() && req->is_object() && req->contains("enc") &&
-                                          (*req)["enc"].is_string()) {
-    enc = (*req)["enc"].get<std::string>();
-  } else if (auto h = hsm.find("header"); h != hsm.end() && h->is_object() && h->contains("enc") &&
-                                          (*h)["enc"].is_string()) {
-    enc = (*h)["enc"].get<std::string>();
+  const json* req = json_access::find(payload, "request");
+  const json* header = json_access::find(hsm, "header");
+  if (const json* e = req ? json_access::find(*req, "enc") : nullptr; e != nullptr && e->is_string()) {
+    enc = e->get<std::string>();
+  } else if (const json* h = header ? json_access::find(*header, "enc") : nullptr; h != nullptr && h->is_string()) {
+    enc = h->get<std::string>();
   } else {
     return data_loss("release payload names no wrapping algorithm (\"enc\")");
   }
   SEALSUM_ASSIGN_OR_RETURN(OaepHash hash, hash_for_enc(enc));
-  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> ciphertext, base64_any_decode(ct->get<std::string>(), "key_hsm ciphertext"));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> ciphertext, encoding::base64_decode(ct, "key_hsm ciphertext"));
   auto unwrapped = rsa_aes_key_unwrap(key, ciphertext, hash);
   if (!unwrapped.ok()) return unwrapped.status().with_context("the released key does not unwrap with this process's key");
   return unwrapped;
@@ -230,7 +227,7 @@ Result<ReleasedKey> AzureSkrClient::release(const std::string& key_id) {
   SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
   std::string runtime_data = make_runtime_data(pub, "");
   SEALSUM_ASSIGN_OR_RETURN(attest::SnpEvidence ev,
-                           evidence_.collect(attest::report_data_for_runtime_data(as_bytes(runtime_data))));
+                           evidence_.collect(attest::report_data_for_runtime_data(encoding::as_bytes(runtime_data))));
   // Hardware evidence always carries its VCEK; only the simulated TEE (development builds) has none.
   if (ev.signing_cert.empty()) {
     return invalid_argument("the simulated TEE has no VCEK certificate chain; Azure Attestation needs real SEV-SNP "
@@ -247,10 +244,11 @@ Result<ReleasedKey> AzureSkrClient::release(const std::string& key_id) {
   SEALSUM_ASSIGN_OR_RETURN(HttpResponse maa, transport_.send(maa_request));
   if (maa.status != 200) return azure_refusal("Azure Attestation " + config_.maa_endpoint, maa.status, maa.body);
   json mj = json::parse(maa.body, nullptr, false);
-  if (!mj.is_object() || !mj.contains("token") || !mj["token"].is_string()) {
+  auto maa_token = json_access::string_member(mj, "token", {"Azure Attestation answer", Code::kDataLoss}, kMaxJwsBytes);
+  if (!maa_token.ok()) {
     return data_loss("Azure Attestation " + config_.maa_endpoint + " answered without a \"token\"");
   }
-  const std::string release_body = json{{"target", mj["token"].get<std::string>()}}.dump();
+  const std::string release_body = json{{"target", *maa_token}}.dump();
 
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer token, config_.access_token->token());
   static constexpr std::string_view kBearer = "Bearer ";

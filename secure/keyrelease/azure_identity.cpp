@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/encoding.h"
 #include "common/files.h"
 
 namespace sealsum::secure::keyrelease {
@@ -203,21 +204,6 @@ Result<IdentityKind> select_identity(const IdentityEnvironment& env, IdentityKin
   }
 }
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 Result<AccessToken> parse_token_response(std::span<const uint8_t> body, int64_t now) {
   if (body.size() > kMaxTokenResponseBytes) return resource_exhausted("the token answer is too large");
   Cursor c{body, 0};
@@ -322,8 +308,8 @@ Result<AccessToken> ManagedIdentityCredential::fetch_app_service() {
   HttpRequest r;
   r.method = "GET";
   r.url = env_.identity_endpoint + (env_.identity_endpoint.find('?') == std::string::npos ? "?" : "&") +
-          "api-version=2019-08-01&resource=" + url_encode(options_.resource);
-  if (!options_.client_id.empty()) r.url += "&client_id=" + url_encode(options_.client_id);
+          "api-version=2019-08-01&resource=" + encoding::percent_encode(options_.resource);
+  if (!options_.client_id.empty()) r.url += "&client_id=" + encoding::percent_encode(options_.client_id);
   r.secret_headers.emplace_back("X-IDENTITY-HEADER", env_.identity_header.span());
   r.secret_response = true;
   r.max_response_bytes = kMaxTokenResponseBytes;
@@ -335,8 +321,8 @@ Result<AccessToken> ManagedIdentityCredential::fetch_imds() {
   HttpRequest r;
   r.method = "GET";
   r.url = options_.imds_endpoint + "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-          url_encode(options_.resource);
-  if (!options_.client_id.empty()) r.url += "&client_id=" + url_encode(options_.client_id);
+          encoding::percent_encode(options_.resource);
+  if (!options_.client_id.empty()) r.url += "&client_id=" + encoding::percent_encode(options_.client_id);
   r.headers.emplace_back("Metadata", "true");
   r.secret_response = true;
   r.max_response_bytes = kMaxTokenResponseBytes;
@@ -356,8 +342,8 @@ Result<AccessToken> ManagedIdentityCredential::fetch_workload() {
   if (n == 0 || !std::all_of(assertion.data(), assertion.data() + n, is_token_char)) {
     return data_loss("AZURE_FEDERATED_TOKEN_FILE does not hold a token");
   }
-  const std::string head = "grant_type=client_credentials&client_id=" + url_encode(options_.client_id) +
-                           "&scope=" + url_encode(options_.resource + "/.default") +
+  const std::string head = "grant_type=client_credentials&client_id=" + encoding::percent_encode(options_.client_id) +
+                           "&scope=" + encoding::percent_encode(options_.resource + "/.default") +
                            "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
                            "&client_assertion=";
   SEALSUM_ASSIGN_OR_RETURN(SecretBuffer form, SecretBuffer::allocate(head.size() + n));

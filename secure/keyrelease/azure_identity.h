@@ -75,9 +75,6 @@ struct AccessToken {
 // kMaxTokenResponseBytes.
 Result<AccessToken> parse_token_response(std::span<const uint8_t> body, int64_t now);
 
-// Percent-encodes everything but [A-Za-z0-9-._~] (RFC 3986 unreserved).
-std::string url_encode(std::string_view s);
-
 class AccessTokenSource {
  public:
   virtual ~AccessTokenSource() = default;

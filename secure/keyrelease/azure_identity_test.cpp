@@ -6,7 +6,7 @@
 #include "secure/keyrelease/azure.h"
 #include "secure/keyrelease/azure_identity.h"
 #include "secure/keyrelease/azure_testutil.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 
 using namespace sealsum;
@@ -15,11 +15,11 @@ using namespace sealsum::secure::keyrelease;
 
 namespace {
 
-Result<AccessToken> parse(std::string_view s, int64_t now = 1000) { return parse_token_response(as_bytes(s), now); }
+Result<AccessToken> parse(std::string_view s, int64_t now = 1000) { return parse_token_response(encoding::as_bytes(s), now); }
 
 std::string text_of(const SecretBuffer& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
-SecretBuffer secret(std::string_view s) { return std::move(SecretBuffer::copy_of(as_bytes(s))).value(); }
+SecretBuffer secret(std::string_view s) { return std::move(SecretBuffer::copy_of(encoding::as_bytes(s))).value(); }
 
 }  // namespace
 
@@ -136,7 +136,7 @@ TEST_CASE("vault resource, url encoding and endpoint checks") {
   CHECK(key_vault_resource("https://contoso.vault.azure.net") == "https://vault.azure.net");
   CHECK(key_vault_resource("https://contoso.managedhsm.azure.net:443") == "https://managedhsm.azure.net");
   CHECK(key_vault_resource("https://managedhsm.azure.net.evil.com") == "https://vault.azure.net");
-  CHECK(url_encode("https://vault.azure.net/.default") == "https%3A%2F%2Fvault.azure.net%2F.default");
+  CHECK(encoding::percent_encode("https://vault.azure.net/.default") == "https%3A%2F%2Fvault.azure.net%2F.default");
   AzureSkrConfig c;
   c.maa_endpoint = "https://sharedeus.eus.attest.azure.net";
   c.key_vault_url = "https://v.vault.azure.net";

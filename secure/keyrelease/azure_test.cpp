@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/fixtures.h"
+#include "common/encoding.h"
 #include "secure/attest/azure_inputs.h"
 #include "secure/keyrelease/azure.h"
 #include "secure/keyrelease/azure_testutil.h"
@@ -43,7 +44,7 @@ TEST_CASE("MAA request body reproduces the real azure-cleanroom request exactly"
   auto a = nlohmann::json::parse(*ours);
   auto b = nlohmann::json::parse(fixture);
   // Inner report JSON first (clearer failure), then the whole body.
-  auto inner = [](const nlohmann::json& j) { return *base64_any_decode_text(j["report"].get<std::string>(), "r"); };
+  auto inner = [](const nlohmann::json& j) { return *encoding::base64_decode_text(j["report"].get<std::string>(), "r"); };
   CHECK(inner(a) == inner(b));
   CHECK(a["runtimeData"] == b["runtimeData"]);
   CHECK(a["initTimeData"] == b["initTimeData"]);
@@ -70,7 +71,7 @@ TEST_CASE("MAA request body reproduces the real azure-cleanroom request exactly"
       pem.erase(pem.find(line), line.size());
     }
     for (char ch : pem) if (ch != '\n') b64 += ch;
-    auto decoded = base64_any_decode(b64, "pem");
+    auto decoded = encoding::base64_decode(b64, "pem");
     REQUIRE(decoded.ok());
     CHECK(std::string(decoded->begin(), decoded->end()) == der);
     CHECK(back->chain_pem.find("-----BEGIN CERTIFICATE-----") != std::string::npos);
@@ -109,9 +110,9 @@ TEST_CASE("Key Vault release answer: verified and unwrapped; tampering refused")
     auto j = nlohmann::json::parse(*body);
     std::string jws = j["value"];
     size_t d1 = jws.find('.'), d2 = jws.rfind('.');
-    std::string payload = *base64_any_decode_text(jws.substr(d1 + 1, d2 - d1 - 1), "p");
+    std::string payload = *encoding::base64_decode_text(jws.substr(d1 + 1, d2 - d1 - 1), "p");
     payload.replace(payload.find("oct-HSM"), 7, "oct-hsm");
-    std::string t = jws.substr(0, d1 + 1) + base64url_encode(as_bytes(payload)) + jws.substr(d2);
+    std::string t = jws.substr(0, d1 + 1) + encoding::base64url_encode(encoding::as_bytes(payload)) + jws.substr(d2);
     CHECK(unwrap_akv_release(nlohmann::json{{"value", t}}.dump(), pinned_akv(), eph).status().code() ==
           Code::kUnauthenticated);
   }
@@ -124,6 +125,32 @@ TEST_CASE("Key Vault release answer: verified and unwrapped; tampering refused")
     CHECK(unwrap_akv_release(*rsa, pinned_akv(), eph).status().code() == Code::kUnimplemented);
     auto enc = testutil::make_akv_release_answer(akv_key(), {}, "kid", secret, *eph_pub, "A256KW");
     CHECK(unwrap_akv_release(*enc, pinned_akv(), eph).status().code() == Code::kUnimplemented);
+  }
+  SECTION("wrong-typed members of a correctly signed answer are refused, never thrown") {
+    auto j = nlohmann::json::parse(*body);
+    std::string jws = j["value"];
+    size_t d1 = jws.find('.'), d2 = jws.rfind('.');
+    const auto payload = nlohmann::json::parse(*encoding::base64_decode_text(jws.substr(d1 + 1, d2 - d1 - 1), "p"));
+    const auto key_path = nlohmann::json::json_pointer("/response/key/key");
+    std::vector<nlohmann::json> bad;
+    for (const char* ptr : {"/response", "/response/key", "/response/key/key", "/response/key/key/kty",
+                            "/response/key/key/key_hsm"}) {
+      for (const nlohmann::json& v : {nlohmann::json(5), nlohmann::json::array(), nlohmann::json(nullptr)}) {
+        nlohmann::json p = payload;
+        p[nlohmann::json::json_pointer(ptr)] = v;
+        bad.push_back(p);
+      }
+    }
+    nlohmann::json no_kty = payload;
+    no_kty[key_path].erase("kty");
+    bad.push_back(no_kty);
+    for (const auto& p : bad) {
+      INFO(p.dump());
+      auto signed_jws = sign_jws({{"kid", "kid"}}, p.dump(), akv_key());
+      REQUIRE(signed_jws.ok());
+      Result<SecretBuffer> r = unwrap_akv_release(nlohmann::json{{"value", *signed_jws}}.dump(), pinned_akv(), eph);
+      CHECK_FALSE(r.ok());
+    }
   }
   SECTION("malformed answers") {
     for (std::string bad : {"", "{}", "{\"value\": 3}", "{\"value\": \"a.b.c\"}", "[]"}) {

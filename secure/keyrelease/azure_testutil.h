@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/jws.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -46,14 +46,14 @@ inline Result<std::string> make_akv_release_answer(const RsaPrivateKey& akv_key,
   SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> ct, rsa_aes_key_wrap(recipient, key, h));
   nlohmann::json key_hsm = {{"schema_version", "1.0"},
                             {"header", {{"kid", "TransferKey"}, {"alg", "dir"}, {"enc", enc}}},
-                            {"ciphertext", base64url_encode(ct)},
+                            {"ciphertext", encoding::base64url_encode(ct)},
                             {"generator", "sealsum test double"}};
   nlohmann::json payload = {
       {"request", {{"api-version", "7.4"}, {"enc", enc}, {"kid", kid_url}}},
       {"response",
        {{"key",
          {{"key", {{"kid", kid_url}, {"kty", kty}, {"key_ops", {"wrapKey", "unwrapKey", "encrypt", "decrypt"}},
-                   {"key_hsm", base64url_encode(as_bytes(key_hsm.dump()))}}},
+                   {"key_hsm", encoding::base64url_encode(encoding::as_bytes(key_hsm.dump()))}}},
           {"attributes", {{"enabled", true}, {"exportable", true}}},
           {"release_policy", {{"contentType", "application/json; charset=utf-8"}, {"data", "e30"}}}}}}}};
   nlohmann::json header = {{"kid", kid_url}};

@@ -7,7 +7,8 @@
 #include "secure/attest/azure_inputs.h"
 #include "secure/attest/security_context.h"
 #include "secure/attest/sev_guest.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
+#include "common/json_access.h"
 #include "secure/keyrelease/protocol.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -84,39 +85,34 @@ Result<ReleasedKey> BrokerClient::release(const std::string& key_id) {
   SEALSUM_ASSIGN_OR_RETURN(HttpResponse ch, transport_.post(base_url_ + "/v1/challenge", "{}", {}));
   if (ch.status != 200) return refusal_status(service, ch.status, ch.body);
   nlohmann::json cj = nlohmann::json::parse(ch.body, nullptr, false);
-  if (!cj.is_object() || !cj.contains("nonce") || !cj["nonce"].is_string() ||
-      cj["nonce"].get_ref<const std::string&>().size() > 256) {
-    return data_loss(service + " sent a malformed challenge");
-  }
-  std::string nonce = cj["nonce"].get<std::string>();
+  auto challenge_nonce = json_access::string_member(cj, "nonce", {"challenge"}, 256);
+  if (!challenge_nonce.ok()) return data_loss(service + " sent a malformed challenge: " + challenge_nonce.status().message());
+  std::string nonce = std::move(challenge_nonce).value();
 
   SEALSUM_ASSIGN_OR_RETURN(RsaPrivateKey ephemeral, RsaPrivateKey::generate(kEphemeralRsaBits));
   SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey pub, ephemeral.public_key());
   ReleaseRequest req;
   req.key_id = key_id;
   req.runtime_data = make_runtime_data(pub, nonce, model_);
-  SEALSUM_ASSIGN_OR_RETURN(req.evidence, evidence_.collect(attest::report_data_for_runtime_data(as_bytes(req.runtime_data))));
+  SEALSUM_ASSIGN_OR_RETURN(req.evidence, evidence_.collect(attest::report_data_for_runtime_data(encoding::as_bytes(req.runtime_data))));
 
   SEALSUM_ASSIGN_OR_RETURN(HttpResponse rel, transport_.post(base_url_ + "/v1/release", encode_release_request(req), {}));
   if (rel.status != 200) return refusal_status(service, rel.status, rel.body);
   nlohmann::json rj = nlohmann::json::parse(rel.body, nullptr, false);
-  if (!rj.is_object() || !rj.contains("wrapped_key") || !rj["wrapped_key"].is_string() || !rj.contains("alg") ||
-      rj["alg"] != kWrapAlg) {
+  auto wrapped_b64 = json_access::string_member(rj, "wrapped_key", {"release answer"}, 64 * 1024);
+  auto alg = json_access::string_member(rj, "alg", {"release answer"}, 64);
+  if (!wrapped_b64.ok() || !alg.ok() || *alg != kWrapAlg) {
     return data_loss(service + " sent a malformed release answer");
   }
-  if (auto kid = rj.find("key_id"); kid == rj.end() || !kid->is_string() || kid->get_ref<const std::string&>() != key_id) {
+  if (auto kid = json_access::string_member(rj, "key_id", {"release answer"}, 256); !kid.ok() || *kid != key_id) {
     return data_loss(service + " answered for another key id");
   }
   ReleasedKey out;
-  if (auto p = rj.find("output_policy"); p != rj.end()) {
-    if (!p->is_string() || p->get_ref<const std::string&>().empty() ||
-        p->get_ref<const std::string&>().size() > kMaxOutputPolicyBytes) {
-      return data_loss(service + " sent a malformed output policy");
-    }
-    out.output_policy = p->get<std::string>();
-  }
+  auto policy = json_access::optional_string(rj, "output_policy", {"release answer"}, kMaxOutputPolicyBytes);
+  if (!policy.ok() || (*policy && (*policy)->empty())) return data_loss(service + " sent a malformed output policy");
+  out.output_policy = policy->value_or(std::string());
   SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> wrapped,
-                           base64_any_decode(rj["wrapped_key"].get<std::string>(), "wrapped_key"));
+                           encoding::base64_decode(*wrapped_b64, "wrapped_key"));
   auto key = ephemeral.oaep_decrypt(wrapped, OaepHash::kSha256, release_wrap_label(key_id, out.output_policy));
   if (!key.ok()) {
     return unauthenticated(service + ": the wrapped key does not unwrap with this key id and output policy (the "

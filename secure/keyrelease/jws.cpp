@@ -6,7 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 
 namespace sealsum::secure::keyrelease {
 namespace {
@@ -24,7 +24,7 @@ using Owned = std::unique_ptr<T, X509Free>;
 Result<Owned<X509>> cert_from_b64_der(const nlohmann::json& v, size_t index) {
   if (!v.is_string()) return data_loss("JWS x5c[" + std::to_string(index) + "] is not a string");
   SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> der,
-                           base64_any_decode(v.get<std::string>(), "JWS x5c[" + std::to_string(index) + "]"));
+                           encoding::base64_decode(v.get<std::string>(), "JWS x5c[" + std::to_string(index) + "]"));
   const unsigned char* p = der.data();
   X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
   if (!x || p != der.data() + der.size()) {
@@ -87,11 +87,11 @@ Result<JwsParts> parse_jws(std::string_view compact) {
     return data_loss("JWS is not three dot-separated parts");
   }
   JwsParts out;
-  SEALSUM_ASSIGN_OR_RETURN(std::string header, base64_any_decode_text(compact.substr(0, d1), "JWS header"));
+  SEALSUM_ASSIGN_OR_RETURN(std::string header, encoding::base64_decode_text(compact.substr(0, d1), "JWS header"));
   out.header = nlohmann::json::parse(header, nullptr, false);
   if (out.header.is_discarded() || !out.header.is_object()) return data_loss("JWS header is not a JSON object");
-  SEALSUM_ASSIGN_OR_RETURN(out.payload, base64_any_decode_text(compact.substr(d1 + 1, d2 - d1 - 1), "JWS payload"));
-  SEALSUM_ASSIGN_OR_RETURN(out.signature, base64_any_decode(compact.substr(d2 + 1), "JWS signature"));
+  SEALSUM_ASSIGN_OR_RETURN(out.payload, encoding::base64_decode_text(compact.substr(d1 + 1, d2 - d1 - 1), "JWS payload"));
+  SEALSUM_ASSIGN_OR_RETURN(out.signature, encoding::base64_decode(compact.substr(d2 + 1), "JWS signature"));
   out.signing_input = std::string(compact.substr(0, d2));
   return out;
 }
@@ -103,7 +103,7 @@ Result<std::string> verify_jws(std::string_view compact, const JwsTrust& trust) 
   if (alg == jws.header.end() || !alg->is_string() || alg->get<std::string>() != "RS256") {
     return unauthenticated("JWS \"alg\" is not RS256");
   }
-  std::span<const uint8_t> input = as_bytes(jws.signing_input);
+  std::span<const uint8_t> input = encoding::as_bytes(jws.signing_input);
   auto x5c = jws.header.find("x5c");
   if (x5c != jws.header.end() && !trust.trusted_roots_pem.empty()) {
     SEALSUM_ASSIGN_OR_RETURN(RsaPublicKey leaf, leaf_key_from_x5c(*x5c, trust));
@@ -121,9 +121,9 @@ Result<std::string> verify_jws(std::string_view compact, const JwsTrust& trust) 
 
 Result<std::string> sign_jws(nlohmann::json header, std::string_view payload, const RsaPrivateKey& key) {
   header["alg"] = "RS256";
-  std::string input = base64url_encode(as_bytes(header.dump())) + "." + base64url_encode(as_bytes(payload));
-  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sig, key.sign_rs256(as_bytes(input)));
-  return input + "." + base64url_encode(sig);
+  std::string input = encoding::base64url_encode(encoding::as_bytes(header.dump())) + "." + encoding::base64url_encode(encoding::as_bytes(payload));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> sig, key.sign_rs256(encoding::as_bytes(input)));
+  return input + "." + encoding::base64url_encode(sig);
 }
 
 Status check_jwt_times(const nlohmann::json& claims, std::time_t now, long skew_s) {

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/jws.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 
@@ -61,7 +61,7 @@ X509* make_cert(const RsaPrivateKey& subject_key, const std::string& cn, EVP_PKE
 std::string der_b64(X509* x) {
   unsigned char* der = nullptr;
   int n = i2d_X509(x, &der);
-  std::string out = base64_encode({der, static_cast<size_t>(n)});
+  std::string out = encoding::base64_encode({der, static_cast<size_t>(n)});
   OPENSSL_free(der);
   return out;
 }
@@ -105,7 +105,7 @@ TEST_CASE("JWS with a pinned key: verifies and tampering is refused") {
   size_t d1 = jws->find('.');
   size_t d2 = jws->rfind('.');
   SECTION("tampered payload") {
-    std::string t = jws->substr(0, d1 + 1) + base64url_encode(as_bytes("{\"hello\":2}")) + jws->substr(d2);
+    std::string t = jws->substr(0, d1 + 1) + encoding::base64url_encode(encoding::as_bytes("{\"hello\":2}")) + jws->substr(d2);
     CHECK(verify_jws(t, trust).status().code() == Code::kUnauthenticated);
   }
   SECTION("tampered signature") {
@@ -118,7 +118,7 @@ TEST_CASE("JWS with a pinned key: verifies and tampering is refused") {
   }
   SECTION("alg none / HS256 are refused") {
     for (const char* alg : {"none", "HS256"}) {
-      std::string h = base64url_encode(as_bytes(std::string("{\"alg\":\"") + alg + "\"}"));
+      std::string h = encoding::base64url_encode(encoding::as_bytes(std::string("{\"alg\":\"") + alg + "\"}"));
       std::string t = h + jws->substr(d1);
       CHECK(verify_jws(t, trust).status().code() == Code::kUnauthenticated);
     }

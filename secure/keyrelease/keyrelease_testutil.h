@@ -14,7 +14,7 @@
 #include "secure/broker/broker.h"
 #include "secure/keyrelease/client.h"
 #include "secure/keyrelease/simulated_source.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/protocol.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -82,7 +82,7 @@ inline std::string simulated_release_body(SimulatedEvidenceSource& tee, const st
     auto other = RsaPrivateKey::generate(2048);
     bound = make_runtime_data(*other->public_key(), nonce);
   }
-  auto ev = tee.collect(attest::report_data_for_runtime_data(as_bytes(bound)));
+  auto ev = tee.collect(attest::report_data_for_runtime_data(encoding::as_bytes(bound)));
   if (!ev.ok()) throw std::runtime_error("simulated evidence failed");
   req.evidence = std::move(ev).value();
   return encode_release_request(req);

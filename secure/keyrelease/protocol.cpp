@@ -2,7 +2,8 @@
 #include "secure/keyrelease/protocol.h"
 
 #include "secure/bounded_json.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
+#include "common/json_access.h"
 
 namespace sealsum::secure::keyrelease {
 namespace {
@@ -25,25 +26,19 @@ Result<json> parse_object(std::string_view text, const char* what) {
   return j;
 }
 
+// A string member through the checked accessors (common/json_access.h); an absent optional one is "".
 Result<std::string> get_string(const json& j, const char* member, const char* what, size_t max_len, bool required) {
-  auto it = j.find(member);
-  if (it == j.end()) {
-    if (required) return invalid_argument(std::string(what) + " lacks \"" + member + "\"");
-    return std::string();
-  }
-  if (!it->is_string()) return invalid_argument(std::string(what) + " \"" + member + "\" is not a string");
-  const std::string& s = it->get_ref<const std::string&>();
-  if (s.size() > max_len) {
-    return invalid_argument(std::string(what) + " \"" + member + "\" is longer than " + std::to_string(max_len));
-  }
-  return s;
+  const json_access::Where where{what, Code::kInvalidArgument};
+  if (required) return json_access::string_member(j, member, where, max_len);
+  SEALSUM_ASSIGN_OR_RETURN(std::optional<std::string> s, json_access::optional_string(j, member, where, max_len));
+  return s.value_or(std::string());
 }
 
 Result<std::vector<uint8_t>> get_b64(const json& j, const char* member, const char* what, size_t max_len,
                                      bool required) {
   SEALSUM_ASSIGN_OR_RETURN(std::string s, get_string(j, member, what, max_len, required));
   if (s.empty()) return std::vector<uint8_t>();
-  auto r = base64_any_decode(s, std::string(what) + " \"" + member + "\"");
+  auto r = encoding::base64_decode(s, std::string(what) + " \"" + member + "\"");
   if (!r.ok()) return invalid_argument(r.status().message());
   return r;
 }
@@ -91,13 +86,13 @@ Result<RuntimeData> parse_runtime_data(std::string_view bytes) {
 }
 
 json evidence_to_json(const attest::SnpEvidence& e) {
-  json j = {{"report", base64url_encode(e.report)}};
+  json j = {{"report", encoding::base64url_encode(e.report)}};
   if (!e.signing_cert.empty()) {
-    j["signing_cert"] = base64url_encode(e.signing_cert);
+    j["signing_cert"] = encoding::base64url_encode(e.signing_cert);
     j["cert_kind"] = e.cert_kind == attest::CertKind::kVlek ? "vlek" : "vcek";
   }
   if (!e.chain_pem.empty()) j["cert_chain"] = e.chain_pem;
-  if (e.uvm_endorsement) j["uvm_endorsement"] = base64url_encode(*e.uvm_endorsement);
+  if (e.uvm_endorsement) j["uvm_endorsement"] = encoding::base64url_encode(*e.uvm_endorsement);
   return j;
 }
 
@@ -119,7 +114,7 @@ Result<attest::SnpEvidence> evidence_from_json(const json& j) {
 
 std::string encode_release_request(const ReleaseRequest& r) {
   json j = {{"key_id", r.key_id},
-            {"runtime_data", base64url_encode(as_bytes(r.runtime_data))},
+            {"runtime_data", encoding::base64url_encode(encoding::as_bytes(r.runtime_data))},
             {"evidence", evidence_to_json(r.evidence)}};
   return j.dump();
 }

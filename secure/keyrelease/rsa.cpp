@@ -11,7 +11,7 @@
 #include <openssl/rsa.h>
 
 #include "secure/aead.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 
 namespace sealsum::secure::keyrelease {
 
@@ -87,7 +87,7 @@ std::string bn_b64url(EVP_PKEY* k, const char* name) {
   Owned<BIGNUM> o(bn);
   std::vector<uint8_t> b(static_cast<size_t>(BN_num_bytes(bn)));
   BN_bn2bin(bn, b.data());
-  return base64url_encode(b);
+  return encoding::base64url_encode(b);
 }
 
 const EVP_CIPHER* wrap_pad_cipher(size_t kek_len) {
@@ -121,8 +121,8 @@ Result<RsaPublicKey> RsaPublicKey::from_jwk(const nlohmann::json& jwk) {
   if (n->get_ref<const std::string&>().size() > 2048 || e->get_ref<const std::string&>().size() > 16) {
     return invalid_argument("JWK \"n\" or \"e\" is too long");
   }
-  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> nb, base64_any_decode(n->get<std::string>(), "JWK \"n\""));
-  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> eb, base64_any_decode(e->get<std::string>(), "JWK \"e\""));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> nb, encoding::base64_decode(n->get<std::string>(), "JWK \"n\""));
+  SEALSUM_ASSIGN_OR_RETURN(std::vector<uint8_t> eb, encoding::base64_decode(e->get<std::string>(), "JWK \"e\""));
   Owned<BIGNUM> nbn(BN_bin2bn(nb.data(), static_cast<int>(nb.size()), nullptr));
   Owned<BIGNUM> ebn(BN_bin2bn(eb.data(), static_cast<int>(eb.size()), nullptr));
   Owned<OSSL_PARAM_BLD> bld(OSSL_PARAM_BLD_new());

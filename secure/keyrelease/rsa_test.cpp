@@ -3,7 +3,7 @@
 
 #include "common/fixtures.h"
 #include "secure/attest/azure_inputs.h"
-#include "secure/keyrelease/encoding.h"
+#include "common/encoding.h"
 #include "secure/keyrelease/keyrelease_testutil.h"
 #include "secure/keyrelease/rsa.h"
 
@@ -22,9 +22,9 @@ TEST_CASE("CKM_RSA_AES_KEY_WRAP unwrap matches the confidential-sidecar-containe
   auto key = RsaPrivateKey::from_pem(read_fixture("attestation/skr/rsa_test_key.pem"));
   REQUIRE(key.ok());
   CHECK(key->modulus_bytes() == 256);
-  auto ct = base64_any_decode(trim(read_fixture("attestation/skr/ckm_rsa_aes_key_wrap.ciphertext.b64url")), "vector");
+  auto ct = encoding::base64_decode(trim(read_fixture("attestation/skr/ckm_rsa_aes_key_wrap.ciphertext.b64url")), "vector");
   REQUIRE(ct.ok());
-  auto expected = attest::hex_decode(trim(read_fixture("attestation/skr/expected_key.hex")));
+  auto expected = encoding::hex_decode(trim(read_fixture("attestation/skr/expected_key.hex")));
   REQUIRE(expected.ok());
   auto out = rsa_aes_key_unwrap(*key, *ct, OaepHash::kSha1);
   REQUIRE(out.ok());
@@ -115,16 +115,16 @@ TEST_CASE("JWK export and import round trip; weak or malformed keys are refused"
 }
 
 TEST_CASE("base64url encoding matches RFC 4648 test vectors") {
-  CHECK(base64url_encode(as_bytes("")) == "");
-  CHECK(base64url_encode(as_bytes("f")) == "Zg");
-  CHECK(base64url_encode(as_bytes("f"), true) == "Zg==");
-  CHECK(base64url_encode(as_bytes("fo"), true) == "Zm8=");
-  CHECK(base64url_encode(as_bytes("foobar")) == "Zm9vYmFy");
+  CHECK(encoding::base64url_encode(encoding::as_bytes("")) == "");
+  CHECK(encoding::base64url_encode(encoding::as_bytes("f")) == "Zg");
+  CHECK(encoding::base64url_encode(encoding::as_bytes("f"), true) == "Zg==");
+  CHECK(encoding::base64url_encode(encoding::as_bytes("fo"), true) == "Zm8=");
+  CHECK(encoding::base64url_encode(encoding::as_bytes("foobar")) == "Zm9vYmFy");
   std::vector<uint8_t> high = {0xfb, 0xff};
-  CHECK(base64url_encode(high) == "-_8");
-  CHECK(base64_encode(high) == "+/8=");
-  auto d = base64_any_decode("-_8", "x");
+  CHECK(encoding::base64url_encode(high) == "-_8");
+  CHECK(encoding::base64_encode(high) == "+/8=");
+  auto d = encoding::base64_decode("-_8", "x");
   REQUIRE(d.ok());
   CHECK(*d == high);
-  CHECK_FALSE(base64_any_decode("a", "x").ok());
+  CHECK_FALSE(encoding::base64_decode("a", "x").ok());
 }

@@ -97,6 +97,10 @@ def main() -> int:
     # ---- secure/ -----------------------------------------------------------------------------
     put("keys_fuzz", "jwk.json", '{"kty":"oct","alg":"A256GCM","kid":"acme-docs-2026","k":"' + "A" * 42 + 'E"}')
     put("keys_fuzz", "jwk-min.json", '{ "k" : "' + "_-" * 21 + 'A" , "kid":"sha256:0123456789abcdef"}')
+    put("encoding_fuzz", "std-padded", b"\x00Zm9vYmE=")
+    put("encoding_fuzz", "url-canonical", bytes([1 + 3 + 27]) + b"-_-_Zm9vYg")
+    put("encoding_fuzz", "pem-lines", bytes([2 + 9]) + b"Zm9v\r\nYmFy\n")
+    put("encoding_fuzz", "hex", b"\x00" + b"00ff7Fab")
     put("sealed_header_fuzz", "hello", "hello, world")
     put("sealed_header_fuzz", "bytes", bytes(range(256)))
     put("output_seal_fuzz", "plaintext.json", '{"mode":"plaintext"}')

@@ -1,5 +1,6 @@
 // Client pins from --policy FILE and flags (see client_policy.h).
 #include "tools/cli/client_policy.h"
+#include "common/encoding.h"
 
 #include <algorithm>
 
@@ -19,7 +20,7 @@ Status append_hex_list(const std::string& flag, const std::string& list, std::ve
     size_t end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
     ++index;
-    auto bytes = secure::attest::hex_decode(std::string_view(list).substr(start, end - start));
+    auto bytes = encoding::hex_decode(std::string_view(list).substr(start, end - start));
     if (!bytes.ok() || bytes->size() != N) {
       return invalid_argument("--" + flag + ": entry #" + std::to_string(index) + " is not " + std::to_string(2 * N) +
                               " hex digits");

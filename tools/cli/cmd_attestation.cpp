@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "secure/attest/azure_inputs.h"
+#include "common/encoding.h"
 #include "secure/attest/cce_policy.h"
 #include "secure/attest/policy.h"
 #include "secure/attest/report.h"
@@ -196,7 +197,7 @@ int run_report(const std::vector<std::string>& argv) {
 
 template <size_t N>
 Result<std::array<uint8_t, N>> parse_hex_flag(const std::string& flag, const std::string& value) {
-  auto b = at::hex_decode(value);
+  auto b = sealsum::encoding::hex_decode(value);
   if (!b.ok() || b->size() != N) {
     return sealsum::invalid_argument("--" + flag + " expects " + std::to_string(2 * N) + " hex digits");
   }

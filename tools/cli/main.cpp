@@ -1,7 +1,8 @@
 // The main of every sealsum binary (tools/cli/CMakeLists.txt): `sealsum` (every command),
 // `sealsum-serve` (the TEE: serve, batch) and `sealsum-kbs` (the broker). A binary's commands are the
 // cmd_*.cpp files linked into it. SEALSUM_PROGRAM names the binary in messages; SEALSUM_SINGLE_COMMAND,
-// when set, makes the binary that one command (`sealsum-kbs serve` = `sealsum kbs serve`).
+// when set, makes the binary that one command (`sealsum-kbs serve` = `sealsum kbs serve`), except that
+// `version` stays the version command when the binary has one (`sealsum-kbs version`).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
 #ifdef SEALSUM_SINGLE_COMMAND
   {
     const auto& cmds = sealsum::cli::commands();
+    if (argc == 2 && std::string(argv[1]) == "version" && cmds.count("version") != 0) {
+      return cmds.at("version").run({});
+    }
     auto it = cmds.find(SEALSUM_SINGLE_COMMAND);
     if (it == cmds.end()) {
       std::cerr << SEALSUM_PROGRAM ": built without its command '" SEALSUM_SINGLE_COMMAND "'\n";
