@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <string>
+
 #include "common/encoding.h"
 #include "secure/keyrelease/rsa.h"
 #include "secure/keys.h"
@@ -170,14 +173,19 @@ TEST_CASE("output_seal: consumer key files round trip, are 0600 and never overwr
   CHECK(load_output_key_file(path).status().code() == Code::kPermissionDenied);
   CHECK(load_output_key_file(dir / "absent.jwk").status().code() == Code::kNotFound);
   // An RSA consumer keeps a PEM private key; the same loader takes it.
-  EVP_PKEY* pk = EVP_RSA_gen(2048);
+  // Owned by unique_ptrs: a failing REQUIRE throws, and must not leak them.
+  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pk(EVP_RSA_gen(2048), &EVP_PKEY_free);
   REQUIRE(pk != nullptr);
-  BIO* bio = BIO_new(BIO_s_mem());
-  REQUIRE(PEM_write_bio_PrivateKey(bio, pk, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  REQUIRE(bio != nullptr);
+  REQUIRE(PEM_write_bio_PrivateKey(bio.get(), pk.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  // Two statements: argument evaluation order is unspecified, and clang read `data` (still null)
+  // before BIO_get_mem_data set it ("basic_string: construction from null" under tools/sanitize.sh).
   char* data = nullptr;
-  const std::string pem(data, static_cast<size_t>(BIO_get_mem_data(bio, &data)));
-  BIO_free(bio);
-  EVP_PKEY_free(pk);
+  const long pem_len = BIO_get_mem_data(bio.get(), &data);
+  REQUIRE(pem_len > 0);
+  REQUIRE(data != nullptr);
+  const std::string pem(data, static_cast<size_t>(pem_len));
   REQUIRE(write_secret_file(dir / "rsa.pem", encoding::as_bytes(pem), "test file").is_ok());
   auto rsa = load_output_key_file(dir / "rsa.pem");
   REQUIRE(rsa.ok());

@@ -102,6 +102,11 @@ bool wipe_on_free_enabled() { return g_wipe.load(std::memory_order_relaxed); }
 #if defined(__SANITIZE_ADDRESS__)
 #define SEALSUM_NO_NEW_REPLACEMENT 1
 #endif
+#ifdef SEALSUM_NO_NEW_REPLACEMENT
+bool sealsum::secure::wipe_on_free_covers_operator_delete() { return false; }
+#else
+bool sealsum::secure::wipe_on_free_covers_operator_delete() { return true; }
+#endif
 #ifndef SEALSUM_NO_NEW_REPLACEMENT
 void* operator new(size_t n) { return sealsum::secure::allocate(n); }
 void* operator new[](size_t n) { return sealsum::secure::allocate(n); }

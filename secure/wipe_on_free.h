@@ -30,5 +30,8 @@ namespace sealsum::secure {
 Status enable_wipe_on_free();
 // Whether enable_wipe_on_free() has been called in this process.
 bool wipe_on_free_enabled();
+// Whether this build replaces operator delete (false in sanitizer builds, which keep their own;
+// OpenSSL's hooks wipe in every build).
+bool wipe_on_free_covers_operator_delete();
 
 }  // namespace sealsum::secure

@@ -133,9 +133,10 @@ TEST_CASE("queue: bounded, runs every accepted job, refuses when full, drains on
     CHECK_FALSE(q.submit([&] { ++ran; }));  // after shutdown
   }
   CHECK(ran == 3);
+  // Declared before the queue: the jobs read it until the queue's destructor has joined them.
+  std::atomic<bool> hold{true};
   WorkQueue zero(2, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both workers reach their wait
-  std::atomic<bool> hold{true};
   CHECK(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
   CHECK(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
   while (zero.running() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
