@@ -7,7 +7,7 @@
 // layout of kernels_internal.h, read in place from model files), so 16-wide block q of a weight
 // lies at (q / 2) * k*32 + (q % 2) * 16 with k steps 32 apart: every tile addresses block q as
 // b + (q / 2) * outer + (q % 2) * inner. Lane masks for ragged edges are integer vectors.
-#include <immintrin.h>
+#include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,14 +1,6 @@
 // AVX2 int8 kernel without VNNI (compiled with -mavx2 -mfma -ffp-contract=off): the body is
 // kernels_avx2_i8.h with kVnni = false (VPMADDUBSW on |x| and sign-moved weights).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/kernels_avx2_i8.h"
 

@@ -18,17 +18,7 @@
 // gemm() (attention) uses the same tiles with an alpha/beta epilogue (beta == 0 never reads C).
 // op(B) = B [k, n] is read in place (a k step of 32 columns is two unaligned loads at stride ldb);
 // only a ragged last panel, and Bᵀ for trans_b, are packed into a thread-local scratch panel.
-// GCC 12 reports its own _mm512_undefined_*() helpers (self-initialized on purpose) as
-// uninitialized once inlined; the warning points into the header, so it is silenced there only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "engine/kernels/intrinsics.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -8,15 +8,7 @@
 // Tiles: R rows x P panels over the whole k. Large m: each panel (32 x k x 2 bytes, L2-resident) is
 // swept by 8-row tiles; small m (decoder, m <= 4): weights streamed once, 4 panels at a time for
 // m = 1, 2 otherwise.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
 

@@ -1,14 +1,6 @@
 // AVX-VNNI int8 kernel (256-bit VPDPBUSD; compiled with -mavx2 -mavxvnni -ffp-contract=off; called
 // only when dispatch finds AVX-VNNI): the body is kernels_avx2_i8.h with kVnni = true.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
+#include "engine/kernels/intrinsics.h"
 
 #include "engine/kernels/kernels_avx2_i8.h"
 

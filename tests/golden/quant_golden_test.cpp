@@ -4,8 +4,9 @@
 //   logits   the decoder fed the golden decoder_input_ids one step at a time (cached, as served):
 //            per step ||l_q - l_f32||_2 / ||l_f32||_2; the maximum over steps and cases must stay
 //            within the model's bound;
-//   top-1    along the same forced steps, the share of steps whose arg-max token is the f32 one;
-//            it must reach the model's bound;
+//   top-1    along the same forced steps, the share of steps whose arg-max token is the f32 one,
+//            over all of the model's cases (one case may have a single forced step); it must reach
+//            the model's bound;
 //   greedy / beam  Engine::generate with the case's generate_kwargs: the first position where the
 //            quantized best sequence differs from the f32 one (-1: identical); printed, not held.
 // Every figure is printed (one line per case, "quant:" prefix) so the README table can be checked.
@@ -115,7 +116,7 @@ int first_difference(const std::vector<int32_t>& a, const std::vector<int32_t>& 
 
 struct Bounds {
   double max_rel_logits;  // max over steps and cases
-  double min_top1;        // share of forced steps whose arg-max matches f32's, per case
+  double min_top1;        // share of forced steps (all cases) whose arg-max matches f32's
 };
 
 void run(const std::string& name, const std::string& dtype, const Bounds& bounds) {
@@ -129,6 +130,7 @@ void run(const std::string& name, const std::string& dtype, const Bounds& bounds
   std::sort(files.begin(), files.end());
   REQUIRE(!files.empty());
   double worst = 0;
+  size_t agree_steps = 0, all_steps = 0;
   for (const auto& path : files) {
     const json c = json::parse(sealsum::read_fixture(fs::relative(path, sealsum::fixtures_dir()).string()));
     const std::string cname = c.at("case").get<std::string>();
@@ -151,14 +153,18 @@ void run(const std::string& name, const std::string& dtype, const Bounds& bounds
     worst = std::max(worst, rel);
     const int greedy = first_difference(best_sequence(*f32, c, "greedy"), best_sequence(*q, c, "greedy"));
     const int beam = first_difference(best_sequence(*f32, c, "beam"), best_sequence(*q, c, "beam"));
+    agree_steps += top1;
+    all_steps += lf.size();
     const double agree = lf.empty() ? 0.0 : double(top1) / double(lf.size());
     std::printf("quant: %s %s %s logits_rel_max %.3e top1_agreement %.3f greedy_first_diff %d beam_first_diff %d\n",
                 dtype.c_str(), name.c_str(), cname.c_str(), rel, agree, greedy, beam);
     std::fflush(stdout);
     CHECK(rel <= bounds.max_rel_logits);
-    CHECK(agree >= bounds.min_top1);
   }
-  std::printf("quant: %s %s worst logits_rel_max %.3e\n", dtype.c_str(), name.c_str(), worst);
+  const double agree_all = all_steps == 0 ? 0.0 : double(agree_steps) / double(all_steps);
+  std::printf("quant: %s %s worst logits_rel_max %.3e top1_agreement %.3f (%zu of %zu steps)\n", dtype.c_str(),
+              name.c_str(), worst, agree_all, agree_steps, all_steps);
+  CHECK(agree_all >= bounds.min_top1);
 }
 
 bool all_models() {
@@ -174,11 +180,11 @@ TEST_CASE("bf16 against f32: tiny-random-t5", "[quant][bf16]") { run("tiny-rando
 TEST_CASE("bf16 against f32: tiny-random-bart", "[quant][bf16]") { run("tiny-random-bart", "bf16", {5e-3, 0.75}); }
 TEST_CASE("int8 against f32: real geometry (SEALSUM_QUANT_MODELS=all)", "[quant][int8][slow]") {
   if (!all_models()) return;
-  run("synth-t5-small", "int8", {6e-2, 0.0});
-  run("synth-flan-t5-small", "int8", {6e-2, 0.0});
-  run("synth-distilbart-cnn-6-6", "int8", {6e-2, 0.0});
+  run("synth-t5-small", "int8", {6e-2, 0.75});
+  run("synth-flan-t5-small", "int8", {6e-2, 0.75});
+  run("synth-distilbart-cnn-6-6", "int8", {6e-2, 0.75});
 }
 TEST_CASE("bf16 against f32: synth-t5-small (SEALSUM_QUANT_MODELS=all)", "[quant][bf16][slow]") {
   if (!all_models()) return;
-  run("synth-t5-small", "bf16", {1e-2, 0.0});
+  run("synth-t5-small", "bf16", {1e-2, 0.75});
 }
