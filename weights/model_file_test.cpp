@@ -240,7 +240,7 @@ TEST_CASE("model file reader rejects lying headers even with a valid checksum") 
   const auto [header, data] = split(sample_writer().serialize());
   REQUIRE(parse(assemble(header.dump(), data)).ok());  // the harness itself is sound
 
-  auto with = [&, &header = header](const std::function<void(nlohmann::json&)>& edit) {
+  auto with = [&, &header = header, &data = data](const std::function<void(nlohmann::json&)>& edit) {
     nlohmann::json h = header;
     edit(h);
     return assemble(h.dump(), data);
