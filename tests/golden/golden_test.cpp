@@ -21,8 +21,6 @@
 // tests/CMakeLists.txt).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -35,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fixtures.h"
+#include "tests/golden/golden_models.h"
 #include "engine/decoding/generation.h"
 #include "engine/decoding/generation_config.h"
 #include "engine/engine.h"
@@ -51,45 +50,13 @@ using sealsum::decoding::GenerationParams;
 
 constexpr double kScoreTol = 1e-4;  // sequences_scores (summed log-probs / len^lp), absolute
 
-struct ModelSpec {
-  std::string name;
-  std::string convert_args;  // after `sealsum convert`, before -o; fixture-relative paths substituted
-};
-
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string convert_args(const std::string& name) {
-  if (name == "tiny-random-t5" || name == "tiny-random-bart") return quote(sealsum::fixture("models/" + name));
-  const std::string tok = name == "synth-distilbart-cnn-6-6" ? "models/bart/tokenizer.json" : "models/t5/spiece.model";
-  return "--synthetic " + quote(sealsum::fixture("golden/" + name + "/manifest.json")) + " --tokenizer " +
-         quote(sealsum::fixture(tok));
-}
-
-fs::path model_file_path(const std::string& name) {
-  const char* bin = std::getenv("SEALSUM_BIN");
-  if (bin == nullptr || *bin == '\0') {
-    throw std::runtime_error("SEALSUM_BIN is not set: run through ctest, or export SEALSUM_BIN=<build>/tools/cli/sealsum");
-  }
-  const char* dir_env = std::getenv("SEALSUM_GOLDEN_MODEL_DIR");
-  fs::path dir = (dir_env != nullptr && *dir_env != '\0') ? fs::path(dir_env) : fs::current_path() / "golden-models";
-  fs::create_directories(dir);
-  fs::path out = dir / (name + ".sealsum");
-  std::error_code ec;
-  if (fs::exists(out, ec) && fs::last_write_time(out, ec) >= fs::last_write_time(bin, ec)) return out;
-  // A unique temporary name, then rename: concurrent runs (one per ISA) never see a partial file.
-  fs::path tmp = dir / (name + ".tmp." + std::to_string(::getpid()));
-  const std::string cmd = quote(bin) + " convert " + convert_args(name) + " -o " + quote(tmp) + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("model conversion failed: " + cmd);
-  fs::rename(tmp, out);
-  return out;
-}
 
 // One Engine per model (weights, embedded tokenizer, generation settings), kept for all cases.
 const sealsum::engine::Engine& engine_for(const std::string& name) {
   static std::map<std::string, std::unique_ptr<sealsum::engine::Engine>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return *it->second;
-  auto e = sealsum::engine::Engine::load(model_file_path(name).string(), {.threads = 2});
+  auto e = sealsum::engine::Engine::load(sealsum::golden::converted_model(name).string(), {.threads = 2});
   if (!e.ok()) throw std::runtime_error("loading " + name + ": " + e.status().to_string());
   return *(cache[name] = std::move(e).value());
 }
@@ -300,7 +267,7 @@ void run_model(const std::string& name) {
 TEST_CASE("golden: convert the models", "[.convert]") {
   for (const char* name : {"tiny-random-t5", "synth-t5-small", "synth-flan-t5-small", "tiny-random-bart",
                            "synth-distilbart-cnn-6-6"}) {
-    CHECK(fs::exists(model_file_path(name)));
+    CHECK(fs::exists(sealsum::golden::converted_model(name)));
   }
 }
 

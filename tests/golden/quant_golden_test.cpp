@@ -20,8 +20,6 @@
 // models (minutes each; the default is the two tiny-random ones).
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fixtures.h"
+#include "tests/golden/golden_models.h"
 #include "engine/decoding/generation.h"
 #include "engine/decoding/generation_config.h"
 #include "engine/engine.h"
@@ -46,35 +45,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string convert_args(const std::string& name) {
-  if (name == "tiny-random-t5" || name == "tiny-random-bart") return quote(sealsum::fixture("models/" + name));
-  const std::string tok = name == "synth-distilbart-cnn-6-6" ? "models/bart/tokenizer.json" : "models/t5/spiece.model";
-  return "--synthetic " + quote(sealsum::fixture("golden/" + name + "/manifest.json")) + " --tokenizer " +
-         quote(sealsum::fixture(tok));
-}
-
-// The converted file for (model, dtype), remade when the CLI binary is newer.
-fs::path model_file(const std::string& name, const std::string& dtype) {
-  const char* bin = std::getenv("SEALSUM_BIN");
-  if (bin == nullptr || *bin == '\0') throw std::runtime_error("SEALSUM_BIN is not set: run through ctest");
-  const char* dir_env = std::getenv("SEALSUM_GOLDEN_MODEL_DIR");
-  fs::path dir = (dir_env != nullptr && *dir_env != '\0') ? fs::path(dir_env) : fs::current_path() / "golden-models";
-  fs::create_directories(dir);
-  fs::path out = dir / (name + (dtype == "f32" ? "" : "." + dtype) + ".sealsum");
-  std::error_code ec;
-  if (fs::exists(out, ec) && fs::last_write_time(out, ec) >= fs::last_write_time(bin, ec)) return out;
-  fs::path tmp = dir / (out.filename().string() + ".tmp." + std::to_string(::getpid()));
-  const std::string cmd = quote(bin) + " convert " + convert_args(name) + " --dtype " + dtype + " -o " + quote(tmp) +
-                          " >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("model conversion failed: " + cmd);
-  fs::rename(tmp, out);
-  return out;
-}
-
 std::unique_ptr<sealsum::engine::Engine> load(const std::string& name, const std::string& dtype) {
-  auto e = sealsum::engine::Engine::load(model_file(name, dtype).string(), {.threads = 2});
+  auto e = sealsum::engine::Engine::load(sealsum::golden::converted_model(name, dtype).string(), {.threads = 2});
   if (!e.ok()) throw std::runtime_error("loading " + name + " " + dtype + ": " + e.status().to_string());
   return std::move(e).value();
 }
