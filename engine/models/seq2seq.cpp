@@ -88,15 +88,16 @@ Status Seq2SeqSession::step_many(std::span<Seq2SeqSession* const> sessions,
   Seq2SeqSession& lead = *sessions[0];
   for (size_t i = 0; i < n; ++i) {
     const Seq2SeqSession* s = sessions[i];
-    const std::string which = "session " + std::to_string(i) + ": ";
+    // Built only on failure: this loop runs every decoder step.
+    auto which = [i] { return "session " + std::to_string(i) + ": "; };
     if (s == nullptr || s->shape_.model != lead.shape_.model) {
-      return invalid_argument(which + "not a decoder session of the same model as session 0");
+      return invalid_argument(which() + "not a decoder session of the same model as session 0");
     }
     for (size_t j = 0; j < i; ++j) {
-      if (sessions[j] == s) return invalid_argument(which + "the same session is given twice");
+      if (sessions[j] == s) return invalid_argument(which() + "the same session is given twice");
     }
     Status st = s->check_step(tokens[i]);
-    if (!st.is_ok()) return st.with_context(which);
+    if (!st.is_ok()) return st.with_context(which());
   }
   // Segments back to back; the tokens of a multi-session step gathered into one list.
   lead.segments_.clear();
