@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -105,14 +108,16 @@ Status check_summary_file(std::string_view bytes, const std::string& id) {
 
 namespace {
 
-// One document: Ok(true) written, Ok(false) skipped, or the reason it failed.
-Result<bool> process_one(DocumentStore& documents, const engine::Engine& engine, const BatchOptions& o,
-                         const std::string& id, const BatchCallbacks& cb) {
+enum class Outcome { kWritten, kReplaced, kSkipped };
+
+// One document: written (kReplaced: over an invalid summary), skipped, or the reason it failed.
+Result<Outcome> process_one(DocumentStore& documents, const engine::Engine& engine, const BatchOptions& o,
+                            const std::string& id) {
   const DocumentSource& store = documents.source();
   SEALSUM_ASSIGN_OR_RETURN(std::optional<std::string> existing, store.fetch_summary(id, kMaxSummaryFileBytes));
   bool replace = false;
   if (existing) {
-    if (check_summary_file(*existing, id).is_ok()) return false;
+    if (check_summary_file(*existing, id).is_ok()) return Outcome::kSkipped;
     replace = true;
   }
   SEALSUM_ASSIGN_OR_RETURN(OpenedDocument doc, documents.open(id));
@@ -129,8 +134,9 @@ Result<bool> process_one(DocumentStore& documents, const engine::Engine& engine,
   if (!file.ok()) return file.status();
   auto stored = store.store_summary(id, *file, replace);
   if (!doc.output.sealed) secure::wipe(file->data(), file->size());
-  if (stored.ok() && replace && cb.on_replaced) cb.on_replaced(id);
-  return stored;
+  if (!stored.ok()) return stored.status();
+  if (!*stored) return Outcome::kSkipped;  // another run stored it first
+  return replace ? Outcome::kReplaced : Outcome::kWritten;
 }
 
 }  // namespace
@@ -141,6 +147,10 @@ Result<BatchProgress> run_batch(DocumentStore& documents, const engine::Engine& 
     return invalid_argument("shard index " + std::to_string(o.shard_index) + " is not below the shard count " +
                             std::to_string(o.shard_count));
   }
+  if (o.workers == 0 || o.workers > kMaxBatchWorkers) {
+    return invalid_argument("workers must be 1.." + std::to_string(kMaxBatchWorkers) + ", not " +
+                            std::to_string(o.workers));
+  }
   const auto start = Clock::now();
   auto listed = documents.list();
   if (!listed.ok()) return listed.status().with_context("listing " + documents.source().describe());
@@ -150,27 +160,51 @@ Result<BatchProgress> run_batch(DocumentStore& documents, const engine::Engine& 
   }
   BatchProgress p;
   p.total = mine.size();
+  std::mutex mu;  // guards p, next and every callback
+  size_t next = 0;
   auto tick = [&] {
     p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
     if (cb.on_progress) cb.on_progress(p);
   };
   tick();
-  for (const std::string& id : mine) {
-    Result<bool> r = internal_error("document \"" + id + "\" failed unexpectedly");
-    try {
-      r = process_one(documents, engine, o, id, cb);
-    } catch (const std::exception&) {
-      // r keeps its generic message: exception texts are not vetted to be free of document text.
+  // Each worker takes the next document until none is left; the counts and callbacks of a finished
+  // document are applied under `mu`.
+  auto work = [&] {
+    for (;;) {
+      size_t i = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (next == mine.size()) return;
+        i = next++;
+      }
+      const std::string& id = mine[i];
+      Result<Outcome> r = internal_error("document \"" + id + "\" failed unexpectedly");
+      try {
+        r = process_one(documents, engine, o, id);
+      } catch (const std::exception&) {
+        // r keeps its generic message: exception texts are not vetted to be free of document text.
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.ok()) {
+        ++p.failed;
+        if (cb.on_failure) cb.on_failure(id, r.status());
+      } else if (*r == Outcome::kSkipped) {
+        ++p.skipped;
+      } else {
+        ++p.processed;
+        if (*r == Outcome::kReplaced && cb.on_replaced) cb.on_replaced(id);
+      }
+      tick();
     }
-    if (!r.ok()) {
-      ++p.failed;
-      if (cb.on_failure) cb.on_failure(id, r.status());
-    } else if (*r) {
-      ++p.processed;
-    } else {
-      ++p.skipped;
-    }
-    tick();
+  };
+  const size_t n = std::min<size_t>(o.workers, mine.size());
+  if (n <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(n);
+    for (size_t w = 0; w < n; ++w) threads.emplace_back(work);
+    for (auto& t : threads) t.join();
   }
   return p;
 }

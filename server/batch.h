@@ -30,8 +30,11 @@
 // listed stops the run (the returned Status).
 // Secrets: document text stays in the OpenedDocument's SecretBuffer; the summary of a sealed
 // policy is wiped from memory once sealed.
-// Thread safety: run_batch processes documents one at a time on the calling thread (the engine
-// uses its own threads); callbacks run on that thread.
+// Thread safety: run_batch summarizes up to options.workers documents at once, each on its own
+// thread (workers == 1: on the calling thread); with an engine built with batch_decoding their
+// decoder steps are shared (engine/step_batcher.h), with identical results. Callbacks are called
+// one at a time (under run_batch's lock), from whichever worker thread finished the document, and
+// must not throw.
 #pragma once
 
 #include <chrono>
@@ -49,6 +52,7 @@ namespace sealsum::server {
 
 inline constexpr char kSummaryFormat[] = "sealsum-summary-v1";
 inline constexpr size_t kMaxSummaryFileBytes = 2u << 20;
+inline constexpr uint32_t kMaxBatchWorkers = 64;
 
 // The shard (0..count-1) of document `id`; count >= 1.
 uint32_t shard_of(std::string_view id, uint32_t count);
@@ -66,6 +70,7 @@ struct BatchOptions {
   uint32_t shard_index = 0;
   uint32_t shard_count = 1;
   bool truncate = false;  // summarize the first max_input_tokens of longer documents (else: fail)
+  uint32_t workers = 1;   // documents summarized at once, 1..kMaxBatchWorkers
   decoding::GenerationParams params;  // start from engine.default_params()
 };
 

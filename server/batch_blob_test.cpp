@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <chrono>
 #include <thread>
 
 #include "server/batch.h"
@@ -45,6 +46,9 @@ class WritableBlobStandIn {
     });
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { srv_.listen_after_bind(); });
+    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
+    // REQUIRE) would join a thread that never ends.
+    while (!srv_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~WritableBlobStandIn() {
     srv_.stop();

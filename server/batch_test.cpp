@@ -1,6 +1,6 @@
 // `sealsum batch` core (batch.h): shard assignment, the summary file and its completeness check,
 // resumable runs over a directory store (no summary rewritten), a corrupt document failing alone,
-// sharded runs partitioning the store, atomic summary writes, and the progress output. The blob
+// sharded runs partitioning the store, several workers sharing decoder steps, atomic summary writes, and the progress output. The blob
 // container runs are in batch_blob_test.cpp.
 #include "server/batch.h"
 
@@ -184,6 +184,47 @@ TEST_CASE("batch: shards 0..N-1 summarize every document exactly once", "[batch]
   o.shard_index = 3;
   auto store = f.store(directory_source(f.dir));
   CHECK(run_batch(*store, tiny_engine(), o).status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("batch: several workers share decoder steps and write the same summaries as one", "[batch]") {
+  BatchFixture f("workers");
+  f.add_documents(f.dir);
+  f.add_corrupt(f.dir, "broken");
+  auto loaded = engine::Engine::load(tiny_t5_path(), {.threads = 1, .batch_decoding = true});
+  REQUIRE(loaded.ok());
+  const engine::Engine& batching = **loaded;
+  BatchOptions o = f.options();
+  o.workers = 3;
+  o.params.min_length = o.params.max_length = 120;  // long enough searches that they overlap
+  o.params.no_repeat_ngram_size = 0;
+  std::vector<size_t> done;  // progress callbacks, in call order
+  std::vector<std::string> failures;
+  BatchCallbacks cb;
+  cb.on_progress = [&](const BatchProgress& p) { done.push_back(p.done()); };
+  cb.on_failure = [&](const std::string& id, const Status&) { failures.push_back(id); };
+  auto store = f.store(directory_source(f.dir));
+  auto r = run_batch(*store, batching, o, cb);
+  REQUIRE(r.ok());
+  CHECK(r->processed == f.texts.size());
+  CHECK(r->failed == 1);
+  CHECK(failures == std::vector<std::string>{"broken"});
+  // One callback after listing and one per document, never two at once: the counts go 0, 1, ..., N.
+  REQUIRE(done.size() == f.texts.size() + 2);
+  for (size_t i = 0; i < done.size(); ++i) CHECK(done[i] == i);
+  for (const auto& [id, text] : f.texts) {
+    auto alone = tiny_engine().summarize(text, o.params);  // one at a time, no batcher
+    REQUIRE(alone.ok());
+    CHECK(f.summary_of(read_all(f.dir / (id + kSummarySuffix)), id) == alone->text);
+  }
+  REQUIRE(batching.batcher() != nullptr);
+  CHECK(batching.batcher()->batches() > 0);  // the steps went through the step batcher
+  INFO("mean sessions per shared step: " << double(batching.batcher()->steps_shared()) /
+                                                double(std::max<int64_t>(1, batching.batcher()->batches())));
+
+  o.workers = 0;
+  CHECK(run_batch(*store, batching, o).status().code() == Code::kInvalidArgument);
+  o.workers = kMaxBatchWorkers + 1;
+  CHECK(run_batch(*store, batching, o).status().code() == Code::kInvalidArgument);
 }
 
 TEST_CASE("batch: directory summaries are stored atomically, never overwriting unless told", "[batch]") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +46,9 @@ class Relay {
     });
     port_ = http_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { http_.listen_after_bind(); });
+    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
+    // REQUIRE) would join a thread that never ends.
+    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~Relay() {
     http_.stop();

@@ -4,14 +4,16 @@
 //   sealsum batch --sealed-model FILE --kbs URL --documents DIR|URL [--shard-index I] [--shard-count N]
 //                 (--vcek CERT --cert-chain PEM | --host-amd-cert JSON [--uvm-endorsement COSE] |
 //                  --security-context-dir DIR, default $UVM_SECURITY_CONTEXT_DIR)
-//                 [--truncate] [--threads N] [--progress-interval S] [generation flags]
+//                 [--truncate] [--threads N] [--workers N] [--progress-interval S] [generation flags]
 //   sealsum batch --dev (--model MODEL | --sealed-model FILE) --kbs URL --documents DIR|URL ...
 //
 // Like `serve`, it runs in the TEE: the model key and every document key come from the broker,
 // released to this process's attestation evidence, whose runtime data names the model it runs
 // (model binding). A blob container's SAS (read, list, create, write) comes from
 // $SEALSUM_DOCUMENTS_SAS, never the measured command line. --shard-index defaults to
-// $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), else 0.
+// $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), else 0. --workers N (default 4) summarizes N
+// documents at once: their encoders run side by side and their decoder steps are shared
+// (engine/step_batcher.h; results identical to one at a time); --workers 1 runs them in turn.
 // --dev: simulated TEE evidence (the broker's policy must allow_simulated), a plaintext --model,
 // http:// containers; NOT confidential.
 // Output on stderr: a progress bar on a terminal, else a line every --progress-interval seconds;
@@ -109,6 +111,7 @@ int run_batch(const std::vector<std::string>& argv) {
       .option("shard-count", "N", "number of shards (default 1)")
       .flag("truncate", "summarize the beginning of documents longer than the model's input (default: fail them)")
       .option("threads", "N", "engine compute threads (default 1)")
+      .option("workers", "N", "documents summarized at once, sharing decoder steps (default 4; 1: one at a time)")
       .option("progress-interval", "S", "seconds between progress lines when stderr is not a terminal (default 30)")
       .flag("dev", "DEVELOPMENT: simulated TEE, plaintext --model, http:// containers. NOT CONFIDENTIAL")
       .option("simulated-measurement", "HEX", "--dev: MEASUREMENT of the simulated TEE (default SHA-384 of this binary)")
@@ -128,7 +131,8 @@ int run_batch(const std::vector<std::string>& argv) {
   auto count = args.get_int("shard-count", 1, 1 << 20);
   auto threads = args.get_int("threads", 1, 256);
   auto interval = args.get_int("progress-interval", 1, 86400);
-  for (const auto* r : {&count, &threads, &interval}) {
+  auto workers = args.get_int("workers", 1, srv::kMaxBatchWorkers);
+  for (const auto* r : {&count, &threads, &interval, &workers}) {
     if (!r->ok()) return usage_error(args, r->status().message());
   }
   srv::BatchOptions bo;
@@ -147,6 +151,7 @@ int run_batch(const std::vector<std::string>& argv) {
     bo.shard_index = static_cast<uint32_t>(v);
   }
   bo.truncate = args.has("truncate");
+  bo.workers = static_cast<uint32_t>(workers->value_or(4));
   std::optional<std::array<uint8_t, 48>> sim_measurement;
   if (auto m = args.get("simulated-measurement")) {
     auto list = srv::parse_measurement_list(*m);
@@ -160,7 +165,7 @@ int run_batch(const std::vector<std::string>& argv) {
   if (Status st = sealsum::secure::harden_process(); !st.is_ok()) return sealsum::cli::fail("batch", st);
   if (dev) std::cerr << kDevWarning << std::flush;
   kr::KeyReleaseConfig rc = release_config(args, dev, sim_measurement);
-  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)));
+  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)), /*batch_decoding=*/bo.workers > 1);
   if (!loaded.ok()) return sealsum::cli::fail("batch", loaded.status().with_context("loading the model"));
   rc.model = loaded->digests;  // every document key release names the model this process runs
   bo.params = loaded->engine->default_params();
