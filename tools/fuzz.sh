@@ -47,7 +47,11 @@ logs="$build/logs"
 
 # ---- configure ------------------------------------------------------------------------------
 echo "fuzz: configuring $build"
-if ! cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release \
+# ccache when present, as tools/sanitize.sh, which shares this tree: the same launcher in both
+# configures, so neither stage recompiles the other's libraries (Ninja would, on a changed command).
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if ! cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
     -DSEALSUM_FUZZ=ON -DSEALSUM_TESTS=OFF -DSEALSUM_WERROR="${SEALSUM_WERROR:-OFF}" >"$logs/configure.log" 2>&1; then
   tail -n 30 "$logs/configure.log"
   echo "fuzz: FAILED: cmake configure failed (log: $logs/configure.log)"

@@ -2,10 +2,12 @@
 # Builds the unit and end-to-end suites under AddressSanitizer + UndefinedBehaviorSanitizer and runs
 # them with ctest. Any sanitizer report (memory error, leak, undefined behaviour) ends the process
 # under test with an error, so its test fails and so does this script.
-# Not run: the golden tests (long; the engine's unit tests cover the same code) and the deploy tests
-# (no sealsum code under test).
-# Time: on the loaded 2-core development machine (load 12) sealsum_secure_tests alone ran 319 s wall
-# (57 CPU-s) under ASan; the libraries and tests compile several times slower than with g++.
+# Not built or run: the golden tests (long; the engine's unit tests cover the same code). Not run:
+# the deploy tests (no sealsum code under test), the browser and load tests (see SANITIZE_EXCLUDE).
+# Time (2026-12-03, 2 cores shared with another build, no ccache, right after a fresh
+# `tools/fuzz.sh 10` in the same tree): build 1491 s wall / 1561 CPU-s (only the 83 test sources,
+# the sealsum binary's CLI sources and the test support: the libraries are fuzz.sh's), ctest 350 s
+# wall / 386 CPU-s (-j2; the serve end-to-end tests run alone); on CI's idle 2 cores about 19 minutes.
 #
 # The build is the libFuzzer build of tools/fuzz.sh (clang-14, every library compiled with
 # -fsanitize=fuzzer-no-link,address,undefined) with the tests turned on: on 2 cores, compiling the
@@ -16,11 +18,13 @@
 # Env:   FUZZ_BUILD       build directory, shared with tools/fuzz.sh (default build-fuzz)
 #        SANITIZE_JOBS    build and ctest parallelism (default nproc, at most 2)
 #        SANITIZE_SUITES  space-separated unit-test binaries to build and run (default: every
-#                         *_tests binary but the golden one); the end-to-end tests always run
+#                         *_tests binary but the golden ones); the end-to-end tests always run
 #        SANITIZE_EXCLUDE ctest -E regex of tests left out (default: the browser test, which spends its
 #                         time in Chromium, not in sealsum, and the load test, whose wrk latency
 #                         timeouts measure the instrumented build's speed, not its correctness)
 #        SEALSUM_FIXTURES fixtures directory (default ../shared beside the repository)
+#        SEALSUM_WERROR   as for tools/fuzz.sh (default OFF); give both the same value, or the shared
+#                         libraries are compiled again
 # Needs: clang-14 and libclang-rt-14-dev (tools/setup.sh installs them); ccache is used when present.
 # Exit:  0 when every selected test passed; 1 otherwise (the failing tests' output is printed).
 set -euo pipefail
@@ -36,19 +40,19 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 mkdir -p "$build/logs"
 echo "sanitize: configuring $build"
-# The same cache as tools/fuzz.sh's configure except SEALSUM_TESTS, so neither stage recompiles the
-# other's libraries.
+# The same cache as tools/fuzz.sh's configure (compiler, launcher, flags) except SEALSUM_TESTS, so
+# neither stage recompiles the other's libraries.
 if ! cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
-    -DSEALSUM_FUZZ=ON -DSEALSUM_TESTS=ON -DSEALSUM_WERROR=OFF >"$build/logs/sanitize-configure.log" 2>&1; then
+    -DSEALSUM_FUZZ=ON -DSEALSUM_TESTS=ON -DSEALSUM_WERROR="${SEALSUM_WERROR:-OFF}" >"$build/logs/sanitize-configure.log" 2>&1; then
   tail -n 30 "$build/logs/sanitize-configure.log"; echo "sanitize: FAILED: cmake configure"; exit 1
 fi
 
-# Every test binary except the golden one, and the sealsum binary the end-to-end scripts run.
+# Every test binary except the golden ones (not run here, so not built), and the sealsum binary the end-to-end scripts run.
 if [ -n "${SANITIZE_SUITES:-}" ]; then
   read -r -a targets <<<"$SANITIZE_SUITES"
 else
   mapfile -t targets < <(cmake --build "$build" --target help | sed -nE 's/^(\.\.\. )?(sealsum_[a-z_]+_tests)(: .*)?$/\2/p' |
-    grep -v '^sealsum_golden_tests$' | sort -u)
+    grep -v -E '^sealsum_(quant_)?golden_tests$' | sort -u)
 fi
 select="^($(IFS='|'; echo "${targets[*]}")|sealsum_e2e_.*)\$"
 targets+=(sealsum)
