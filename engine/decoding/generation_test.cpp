@@ -1,8 +1,11 @@
 // Building blocks (log_softmax, topk, BeamHypotheses) and generate()'s argument checks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <vector>
 
 #include "engine/decoding/beam_hypotheses.h"
 #include "engine/decoding/generation.h"
@@ -64,6 +67,45 @@ TEST_CASE("topk_torch: descending values, both torch code paths", "[topk]") {
   std::sort(idx.begin(), idx.end());
   CHECK(idx == std::vector<int64_t>{1, 2, 4});
   CHECK(top[2].value == 5.f);
+}
+
+// The plain torch path: every (value, index) pair in a queue, std::partial_sort with torch's comparator.
+static std::vector<std::pair<float, int64_t>> plain_topk(const std::vector<float>& v, int64_t k) {
+  std::vector<std::pair<float, int64_t>> q;
+  for (size_t j = 0; j < v.size(); ++j) q.emplace_back(v[j], static_cast<int64_t>(j));
+  std::partial_sort(q.begin(), q.begin() + k, q.end(), [](const auto& x, const auto& y) {
+    return (std::isnan(x.first) && !std::isnan(y.first)) || (x.first > y.first);
+  });
+  q.resize(static_cast<size_t>(k));
+  return q;
+}
+
+TEST_CASE("topk_torch: the filtered partial_sort keeps torch's order of ties, and NaN rows", "[topk]") {
+  std::mt19937 rng(7);
+  std::vector<std::pair<float, int64_t>> queue;
+  std::vector<TopkEntry> top;
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t n = 64 + static_cast<int64_t>(rng() % 3000);
+    const int64_t k = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(n / 64));
+    // Few distinct values (many ties), ascending trends (many entries enter the heap) or NaNs.
+    const int levels = trial % 3 == 0 ? 3 : trial % 3 == 1 ? 50 : 100000;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      float x = static_cast<float>(static_cast<int>(rng() % static_cast<uint32_t>(levels)));
+      if (trial % 4 == 1) x += static_cast<float>(j / 16);
+      v[static_cast<size_t>(j)] = x;
+    }
+    if (trial % 10 == 9) v[rng() % v.size()] = std::nanf("");
+    const auto expect = plain_topk(v, k);
+    topk_torch(v.data(), n, k, queue, top);
+    REQUIRE(top.size() == static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) {
+      INFO("trial " << trial << " rank " << j);
+      CHECK(top[static_cast<size_t>(j)].index == expect[static_cast<size_t>(j)].second);
+      const float got = top[static_cast<size_t>(j)].value;
+      CHECK((got == expect[static_cast<size_t>(j)].first || (std::isnan(got) && std::isnan(expect[static_cast<size_t>(j)].first))));
+    }
+  }
 }
 
 TEST_CASE("BeamHypotheses: scoring, eviction and is_done", "[hyps]") {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace sealsum::decoding {
@@ -24,13 +25,21 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 void log_softmax_row(const float* in, float* out, int64_t n) {
   float mx = in[0];
   for (int64_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  // Lane l sums exp(in[i] - mx) for i = l, l + kLanes, ... in increasing i. Whole groups of kLanes
+  // first, so that the lanes stay in registers across the calls to exp; then the tail.
   std::array<float, kLanes> lane{};
-  for (int64_t i = 0; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    std::array<float, kLanes> e;
+    for (int l = 0; l < kLanes; ++l) e[static_cast<size_t>(l)] = std::exp(in[i + l] - mx);
+    for (int l = 0; l < kLanes; ++l) lane[static_cast<size_t>(l)] += e[static_cast<size_t>(l)];
+  }
+  for (; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
   // Lanes at or beyond n (rows shorter than a vector) hold 0 and are not added.
   float sum = lane[0];
   for (int64_t l = 1; l < kLanes && l < n; ++l) sum += lane[static_cast<size_t>(l)];
   const float lse = std::log(sum);
-  for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - lse;
+  for (int64_t j = 0; j < n; ++j) out[j] = (in[j] - mx) - lse;
 }
 
 int64_t argmax_row(const float* row, int64_t n) {
@@ -43,8 +52,19 @@ int64_t argmax_row(const float* row, int64_t n) {
 }
 
 bool all_finite(const float* row, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(row[i])) return false;
+  // A float is finite iff its exponent bits are not all ones. Integer OR-reduction over blocks (the
+  // compiler vectorizes it), so a whole vocabulary row costs a few microseconds.
+  constexpr uint32_t kExp = 0x7F800000u;
+  constexpr int64_t kBlock = 256;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    uint32_t bad = 0;
+    for (int64_t i = b; i < e; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, row + i, sizeof bits);
+      bad |= static_cast<uint32_t>((bits & kExp) == kExp);
+    }
+    if (bad != 0) return false;
   }
   return true;
 }
