@@ -69,6 +69,43 @@ TEST_CASE("topk_torch: descending values, both torch code paths", "[topk]") {
   CHECK(top[2].value == 5.f);
 }
 
+// log_softmax_row's contract written plainly: sequential std::max, 8 interleaved lanes of exp.
+static void plain_log_softmax(const std::vector<float>& in, std::vector<float>& out) {
+  const size_t n = in.size();
+  float mx = in[0];
+  for (size_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  float lane[8] = {};
+  for (size_t i = 0; i < n; ++i) lane[i % 8] += std::exp(in[i] - mx);
+  float sum = lane[0];
+  for (size_t l = 1; l < 8 && l < n; ++l) sum += lane[l];
+  const float lse = std::log(sum);
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - lse;
+}
+
+TEST_CASE("log_softmax_row: bit for bit the plain sequential form, signed-zero maxima included", "[math]") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> d(0.0f, 4.0f);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 1 + rng() % (trial < 100 ? 40 : 3000);
+    std::vector<float> x(n);
+    for (auto& v : x) v = d(rng);
+    if (trial % 3 == 0) {  // the maximum is zero, with both signs in the row
+      for (auto& v : x) v = -std::fabs(v) - 200.0f;
+      x[rng() % n] = -0.0f;
+      x[rng() % n] = 0.0f;
+    }
+    std::vector<float> expect, got(n);
+    plain_log_softmax(x, expect);
+    log_softmax_row(x.data(), got.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+      INFO("trial " << trial << " n " << n << " i " << i);
+      CHECK(std::signbit(got[i]) == std::signbit(expect[i]));
+      CHECK(got[i] == expect[i]);
+    }
+  }
+}
+
 // The plain torch path: every (value, index) pair in a queue, std::partial_sort with torch's comparator.
 static std::vector<std::pair<float, int64_t>> plain_topk(const std::vector<float>& v, int64_t k) {
   std::vector<std::pair<float, int64_t>> q;

@@ -22,9 +22,41 @@ constexpr int kLanes = 8;  // AVX2 float lanes of torch's Vectorized<float>
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }  // namespace
 
+namespace {
+
+// std::max scanning left to right: the row's largest value, and when that is zero, the sign of its
+// first occurrence (std::max keeps the earlier of equal values). In kLanes running maxima that the
+// compiler keeps in a vector register; only a zero maximum (whose sign the lanes may pick
+// differently) is rescanned in order. The caller guarantees finite inputs.
+float row_max(const float* in, int64_t n) {
+  std::array<float, kLanes> lane;
+  lane.fill(in[0]);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const float v = in[i + l];
+      lane[static_cast<size_t>(l)] = lane[static_cast<size_t>(l)] < v ? v : lane[static_cast<size_t>(l)];
+    }
+  }
+  float mx = lane[0];
+  for (int l = 1; l < kLanes; ++l) mx = std::max(mx, lane[static_cast<size_t>(l)]);
+  for (; i < n; ++i) mx = std::max(mx, in[i]);
+  if (mx == 0.0f) {
+    mx = in[0];
+    for (int64_t j = 1; j < n; ++j) mx = std::max(mx, in[j]);
+  }
+  return mx;
+}
+
+// out[j] = (in[j] - mx) - lse, in and out distinct or equal.
+void shift_row(const float* in, float* out, int64_t n, float mx, float lse) {
+  for (int64_t j = 0; j < n; ++j) out[j] = (in[j] - mx) - lse;
+}
+
+}  // namespace
+
 void log_softmax_row(const float* in, float* out, int64_t n) {
-  float mx = in[0];
-  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  const float mx = row_max(in, n);
   // Lane l sums exp(in[i] - mx) for i = l, l + kLanes, ... in increasing i. Whole groups of kLanes
   // first, so that the lanes stay in registers across the calls to exp; then the tail.
   std::array<float, kLanes> lane{};
@@ -38,8 +70,7 @@ void log_softmax_row(const float* in, float* out, int64_t n) {
   // Lanes at or beyond n (rows shorter than a vector) hold 0 and are not added.
   float sum = lane[0];
   for (int64_t l = 1; l < kLanes && l < n; ++l) sum += lane[static_cast<size_t>(l)];
-  const float lse = std::log(sum);
-  for (int64_t j = 0; j < n; ++j) out[j] = (in[j] - mx) - lse;
+  shift_row(in, out, n, mx, std::log(sum));
 }
 
 int64_t argmax_row(const float* row, int64_t n) {
