@@ -106,6 +106,22 @@ TEST_CASE("log_softmax_row: bit for bit the plain sequential form, signed-zero m
   }
 }
 
+TEST_CASE("all_finite: any NaN or infinity anywhere, blocks and tail", "[math]") {
+  for (int64_t n : {1, 7, 64, 65, 200, 32128}) {
+    std::vector<float> row(static_cast<size_t>(n), -3.5f);
+    row[0] = std::numeric_limits<float>::max();
+    CHECK(all_finite(row.data(), n));
+    for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::nanf("")}) {
+      for (int64_t pos : {int64_t{0}, n / 2, n - 1}) {
+        std::vector<float> r = row;
+        r[static_cast<size_t>(pos)] = bad;
+        INFO("n " << n << " pos " << pos);
+        CHECK_FALSE(all_finite(r.data(), n));
+      }
+    }
+  }
+}
+
 // The plain torch path: every (value, index) pair in a queue, std::partial_sort with torch's comparator.
 static std::vector<std::pair<float, int64_t>> plain_topk(const std::vector<float>& v, int64_t k) {
   std::vector<std::pair<float, int64_t>> q;
