@@ -161,6 +161,38 @@ TEST_CASE("int8 SIMD kernels are bit-identical to the scalar twin on ragged shap
   }
 }
 
+TEST_CASE("int8 kernels: a row alone and the same row among m = 2..8 rows give the same bits", "[kernels][int8]") {
+  const std::pair<const char*, detail::LinearI8Fn> kernels[] = {
+      {"scalar", detail::linear_i8_scalar},
+      {"avx512-vnni", has_avx512_vnni() ? detail::linear_i8_avx512vnni : nullptr},
+      {"avx-vnni", has_avx_vnni() ? detail::linear_i8_avx_vnni : nullptr},
+      {"avx2 (maddubs)", isa_supported(Isa::kAvx2) ? detail::linear_i8_avx2 : nullptr}};
+  struct Shape { int64_t n, k; };
+  for (Shape s : {Shape{1, 1}, Shape{31, 7}, Shape{33, 64}, Shape{95, 129}, Shape{257, 65}, Shape{160, 512}}) {
+    const Quantized w = random_codes(s.n, s.k, 41);
+    const auto x = random_floats(static_cast<size_t>(8 * s.k), 42, -4.0f, 4.0f);
+    const auto bias = random_bias(s.n, 43);
+    const PackedMatrix pm = pack_matrix_i8(w.codes.data(), w.scales.data(), s.n, s.k);
+    const auto& im = pm.impl();
+    std::vector<uint8_t> xu(static_cast<size_t>(8 * im.kp));
+    std::vector<float> xs(8);
+    detail::quantize_rows(x.data(), 8, s.k, im.kp, xu.data(), xs.data());
+    for (const auto& [name, fn] : kernels) {
+      if (fn == nullptr) continue;
+      std::vector<float> alone(static_cast<size_t>(8 * s.n));
+      for (int64_t i = 0; i < 8; ++i) {
+        fn(xu.data() + i * im.kp, xs.data() + i, 1, im, 0, im.panels, bias.data(), alone.data() + i * s.n, s.n);
+      }
+      for (int64_t m = 2; m <= 8; ++m) {
+        std::vector<float> y(static_cast<size_t>(m * s.n), 7.0f);
+        fn(xu.data(), xs.data(), m, im, 0, im.panels, bias.data(), y.data(), s.n);
+        INFO(name << " n=" << s.n << " k=" << s.k << " m=" << m);
+        REQUIRE(std::memcmp(alone.data(), y.data(), y.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("int8 linear: every ISA and thread count gives the same bits, close to the float product",
           "[kernels][int8]") {
   IsaGuard guard;
