@@ -5,6 +5,7 @@
 // file's layout (weights/panel_layout.h); the error against the float product.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -93,6 +94,42 @@ TEST_CASE("quantize_rows: symmetric per-row scale, half-to-even rounding, zero r
     REQUIRE(c >= -127);
     REQUIRE(c <= 127);
     CHECK(std::fabs(r[i] / s - static_cast<float>(c)) <= 0.5f + 1e-4f);
+  }
+}
+
+TEST_CASE("quantize_rows: bit for bit the plain per-element form, at block edges, inf and NaN anywhere",
+          "[kernels][int8]") {
+  for (int64_t k : {1, 15, 16, 17, 33, 512, 515}) {
+    const int64_t kp = (k + 3) / 4 * 4;
+    for (int variant = 0; variant < 4; ++variant) {
+      auto x = random_floats(static_cast<size_t>(k), 60 + static_cast<uint32_t>(variant), -5.0f, 5.0f);
+      // variant 1: the maximum in the tail; 2: an infinity there; 3: a NaN in the first block.
+      if (variant == 1) x[static_cast<size_t>(k - 1)] = -9.0f;
+      if (variant == 2) x[static_cast<size_t>(k - 1)] = std::numeric_limits<float>::infinity();
+      if (variant == 3) x[0] = std::numeric_limits<float>::quiet_NaN();
+      float amax = 0.0f;
+      bool finite = true;
+      for (float v : x) {
+        finite = finite && std::isfinite(v);
+        amax = std::max(amax, std::fabs(v));
+      }
+      std::vector<uint8_t> q(static_cast<size_t>(kp), 7);
+      float s = -1.0f;
+      detail::quantize_rows(x.data(), 1, k, kp, q.data(), &s);
+      INFO("k " << k << " variant " << variant);
+      if (!finite) {
+        CHECK(std::isnan(s));
+        for (uint8_t c : q) CHECK(c == 128);
+        continue;
+      }
+      CHECK(s == amax / 127.0f);
+      const float inv = 127.0f / amax;
+      for (int64_t i = 0; i < kp; ++i) {
+        int want = 0;
+        if (i < k) want = static_cast<int>(std::nearbyint(x[static_cast<size_t>(i)] * inv));  // half to even
+        CHECK(int(q[static_cast<size_t>(i)]) - 128 == std::clamp(want, -127, 127));
+      }
+    }
   }
 }
 
