@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
       {"attn QK^T L=512   ", true, 512, 512, 64},   {"attn PV L=512     ", false, 512, 64, 512},
       {"attn QK^T L=1024  ", true, 1024, 1024, 64}, {"attn PV L=1024    ", false, 1024, 64, 1024},
       {"dec QK^T m=1 L=512", true, 1, 512, 64},     {"dec PV m=1 L=512  ", false, 1, 64, 512},
+      {"dec QK^T m=4 L=512", true, 4, 512, 64},     {"dec PV m=4 L=512  ", false, 4, 64, 512},
   };
   std::printf("best ISA: %s; available CPUs: %d\n", isa_name(best_isa()), available_cpus());
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
