@@ -34,11 +34,9 @@ constexpr int64_t kNr = 32;   // panel width (floats)
 constexpr int kMr = 8;        // rows per large-m tile
 constexpr int64_t kKc = 256;  // k block (linear, large m)
 constexpr int64_t kMc = 192;  // row block (linear, large m)
-// Small m >= 2 (beam search, batched requests): each tile also prefetches its panels' weights
-// kSmallMAhead floats (8 KiB) past the current k step into L1, since with 4x the multiply-adds
-// per weight byte of m = 1 the hardware prefetcher alone falls behind (perf on synth-t5-small
-// beam 4: about 5% less time in these tiles, near the noise of the shared 2-core machine; m = 1
-// showed no gain and is left alone). Prefetches never fault and change no result.
+// Small m >= 2 (beam search, batched requests): tiles also prefetch each panel 8 KiB ahead into L1
+// (perf, synth-t5-small beam 4: ~5% less time in these tiles, near the noise of the shared machine;
+// m = 1 showed no gain). Prefetches never fault and change no result.
 constexpr int64_t kSmallMAhead = 2048;
 
 struct Epilogue {
