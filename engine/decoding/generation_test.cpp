@@ -1,8 +1,12 @@
 // Building blocks (log_softmax, topk, BeamHypotheses) and generate()'s argument checks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <random>
+#include <vector>
 
 #include "engine/decoding/beam_hypotheses.h"
 #include "engine/decoding/generation.h"
@@ -64,6 +68,101 @@ TEST_CASE("topk_torch: descending values, both torch code paths", "[topk]") {
   std::sort(idx.begin(), idx.end());
   CHECK(idx == std::vector<int64_t>{1, 2, 4});
   CHECK(top[2].value == 5.f);
+}
+
+// log_softmax_row's contract written plainly: sequential std::max, 8 interleaved lanes of exp.
+static void plain_log_softmax(const std::vector<float>& in, std::vector<float>& out) {
+  const size_t n = in.size();
+  float mx = in[0];
+  for (size_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  float lane[8] = {};
+  for (size_t i = 0; i < n; ++i) lane[i % 8] += std::exp(in[i] - mx);
+  float sum = lane[0];
+  for (size_t l = 1; l < 8 && l < n; ++l) sum += lane[l];
+  const float lse = std::log(sum);
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - lse;
+}
+
+TEST_CASE("log_softmax_row: bit for bit the plain sequential form, signed-zero maxima included", "[math]") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> d(0.0f, 4.0f);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 1 + rng() % (trial < 100 ? 40 : 3000);
+    std::vector<float> x(n);
+    for (auto& v : x) v = d(rng);
+    if (trial % 3 == 0) {  // the maximum is zero, with both signs in the row
+      for (auto& v : x) v = -std::fabs(v) - 200.0f;
+      x[rng() % n] = -0.0f;
+      x[rng() % n] = 0.0f;
+    }
+    std::vector<float> expect, got(n);
+    plain_log_softmax(x, expect);
+    log_softmax_row(x.data(), got.data(), static_cast<int64_t>(n));
+    std::vector<float> in_place = x;  // in and out may alias
+    log_softmax_row(in_place.data(), in_place.data(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+      INFO("trial " << trial << " n " << n << " i " << i);
+      CHECK(std::memcmp(&in_place[i], &expect[i], sizeof(float)) == 0);
+      CHECK(std::signbit(got[i]) == std::signbit(expect[i]));
+      CHECK(got[i] == expect[i]);
+    }
+  }
+}
+
+TEST_CASE("all_finite: any NaN or infinity anywhere, blocks and tail", "[math]") {
+  for (int64_t n : {1, 7, 64, 65, 200, 32128}) {
+    std::vector<float> row(static_cast<size_t>(n), -3.5f);
+    row[0] = std::numeric_limits<float>::max();
+    CHECK(all_finite(row.data(), n));
+    for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::nanf("")}) {
+      for (int64_t pos : {int64_t{0}, n / 2, n - 1}) {
+        std::vector<float> r = row;
+        r[static_cast<size_t>(pos)] = bad;
+        INFO("n " << n << " pos " << pos);
+        CHECK_FALSE(all_finite(r.data(), n));
+      }
+    }
+  }
+}
+
+// The plain torch path: every (value, index) pair in a queue, std::partial_sort with torch's comparator.
+static std::vector<std::pair<float, int64_t>> plain_topk(const std::vector<float>& v, int64_t k) {
+  std::vector<std::pair<float, int64_t>> q;
+  for (size_t j = 0; j < v.size(); ++j) q.emplace_back(v[j], static_cast<int64_t>(j));
+  std::partial_sort(q.begin(), q.begin() + k, q.end(), [](const auto& x, const auto& y) {
+    return (std::isnan(x.first) && !std::isnan(y.first)) || (x.first > y.first);
+  });
+  q.resize(static_cast<size_t>(k));
+  return q;
+}
+
+TEST_CASE("topk_torch: the filtered partial_sort keeps torch's order of ties, and NaN rows", "[topk]") {
+  std::mt19937 rng(7);
+  std::vector<std::pair<float, int64_t>> queue;
+  std::vector<TopkEntry> top;
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t n = 64 + static_cast<int64_t>(rng() % 3000);
+    const int64_t k = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(n / 64));
+    // Few distinct values (many ties), ascending trends (many entries enter the heap) or NaNs.
+    const int levels = trial % 3 == 0 ? 3 : trial % 3 == 1 ? 50 : 100000;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      float x = static_cast<float>(static_cast<int>(rng() % static_cast<uint32_t>(levels)));
+      if (trial % 4 == 1) x += static_cast<float>(j / 16);
+      v[static_cast<size_t>(j)] = x;
+    }
+    if (trial % 10 == 9) v[rng() % v.size()] = std::nanf("");
+    const auto expect = plain_topk(v, k);
+    topk_torch(v.data(), n, k, queue, top);
+    REQUIRE(top.size() == static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) {
+      INFO("trial " << trial << " rank " << j);
+      CHECK(top[static_cast<size_t>(j)].index == expect[static_cast<size_t>(j)].second);
+      const float got = top[static_cast<size_t>(j)].value;
+      CHECK((got == expect[static_cast<size_t>(j)].first || (std::isnan(got) && std::isnan(expect[static_cast<size_t>(j)].first))));
+    }
+  }
 }
 
 TEST_CASE("BeamHypotheses: scoring, eviction and is_done", "[hyps]") {

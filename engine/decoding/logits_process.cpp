@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace sealsum::decoding {
@@ -21,16 +22,63 @@ constexpr int kLanes = 8;  // AVX2 float lanes of torch's Vectorized<float>
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }  // namespace
 
+namespace {
+
+// std::max scanning left to right: the row's largest value, and when that is zero, the sign of its
+// first occurrence (std::max keeps the earlier of equal values). In kLanes running maxima that the
+// compiler keeps in a vector register; only a zero maximum (whose sign the lanes may pick
+// differently) is rescanned in order. The caller guarantees finite inputs.
+float row_max(const float* in, int64_t n) {
+  std::array<float, kLanes> lane;
+  lane.fill(in[0]);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const float v = in[i + l];
+      lane[static_cast<size_t>(l)] = lane[static_cast<size_t>(l)] < v ? v : lane[static_cast<size_t>(l)];
+    }
+  }
+  float mx = lane[0];
+  for (int l = 1; l < kLanes; ++l) mx = std::max(mx, lane[static_cast<size_t>(l)]);
+  for (; i < n; ++i) mx = std::max(mx, in[i]);
+  if (mx == 0.0f) {
+    mx = in[0];
+    for (int64_t j = 1; j < n; ++j) mx = std::max(mx, in[j]);
+  }
+  return mx;
+}
+
+// out[j] = (in[j] - mx) - lse, in and out distinct or equal. Blocks of 16 go through a local copy,
+// so the fixed-size loop vectorizes whether or not out aliases in.
+void shift_row(const float* in, float* out, int64_t n, float mx, float lse) {
+  constexpr int64_t kBlock = 16;
+  int64_t j = 0;
+  for (; j + kBlock <= n; j += kBlock) {
+    std::array<float, kBlock> v;
+    for (int64_t l = 0; l < kBlock; ++l) v[static_cast<size_t>(l)] = (in[j + l] - mx) - lse;
+    std::memcpy(out + j, v.data(), sizeof v);
+  }
+  for (; j < n; ++j) out[j] = (in[j] - mx) - lse;
+}
+
+}  // namespace
+
 void log_softmax_row(const float* in, float* out, int64_t n) {
-  float mx = in[0];
-  for (int64_t i = 1; i < n; ++i) mx = std::max(mx, in[i]);
+  const float mx = row_max(in, n);
+  // Lane l sums exp(in[i] - mx) for i = l, l + kLanes, ... in increasing i. Whole groups of kLanes
+  // first, so that the lanes stay in registers across the calls to exp; then the tail.
   std::array<float, kLanes> lane{};
-  for (int64_t i = 0; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    std::array<float, kLanes> e;
+    for (int l = 0; l < kLanes; ++l) e[static_cast<size_t>(l)] = std::exp(in[i + l] - mx);
+    for (int l = 0; l < kLanes; ++l) lane[static_cast<size_t>(l)] += e[static_cast<size_t>(l)];
+  }
+  for (; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
   // Lanes at or beyond n (rows shorter than a vector) hold 0 and are not added.
   float sum = lane[0];
   for (int64_t l = 1; l < kLanes && l < n; ++l) sum += lane[static_cast<size_t>(l)];
-  const float lse = std::log(sum);
-  for (int64_t i = 0; i < n; ++i) out[i] = (in[i] - mx) - lse;
+  shift_row(in, out, n, mx, std::log(sum));
 }
 
 int64_t argmax_row(const float* row, int64_t n) {
@@ -43,8 +91,23 @@ int64_t argmax_row(const float* row, int64_t n) {
 }
 
 bool all_finite(const float* row, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(row[i])) return false;
+  // A float is finite iff its exponent bits are not all ones. Integer OR-reduction over fixed-size
+  // blocks (which the compiler vectorizes), so a whole vocabulary row costs a few microseconds.
+  constexpr uint32_t kExp = 0x7F800000u;
+  constexpr int64_t kBlock = 64;
+  const auto bad = [](const float* p) {
+    uint32_t bits;
+    std::memcpy(&bits, p, sizeof bits);
+    return static_cast<uint32_t>((bits & kExp) == kExp);
+  };
+  int64_t b = 0;
+  for (; b + kBlock <= n; b += kBlock) {
+    uint32_t any = 0;
+    for (int64_t i = 0; i < kBlock; ++i) any |= bad(row + b + i);
+    if (any != 0) return false;
+  }
+  for (; b < n; ++b) {
+    if (bad(row + b) != 0) return false;
   }
   return true;
 }

@@ -6,8 +6,9 @@
 // by what the standard library's algorithm does, not by index. This file runs the very same calls
 // with the same comparator on the same queue, so with libstdc++ (whose heap-select, introselect and
 // introsort have been the same for many releases, including the GCC that built torch 1.13 wheels)
-// the order of equal values matches torch. Cost: O(n log k) for the partial sort — a partial
-// selection, never a full sort of the row.
+// the order of equal values matches torch. Cost: one pass over the row plus O(m log k) for the m
+// entries that enter the running top k (the partial_sort path hands libstdc++ only those, which
+// gives the same result, see topk.cpp) — a partial selection, never a full sort of the row.
 #pragma once
 
 #include <cstdint>

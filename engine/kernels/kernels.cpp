@@ -3,6 +3,7 @@
 #include "engine/kernels/kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -73,16 +74,33 @@ LinearI8Fn linear_i8_fn(Isa isa) {
 
 void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs) {
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: (v + kRound) - kRound rounds |v| < 2^22 half to even
+  constexpr int64_t kBlock = 16;         // fixed-size inner loops, which the compiler vectorizes
+  const auto code = [](float v, float inv) {
+    const float r = (v * inv + kRound) - kRound;
+    return static_cast<uint8_t>(std::clamp(static_cast<int32_t>(r), -127, 127) + 128);
+  };
   for (int64_t i = 0; i < m; ++i) {
     const float* xi = x + i * k;
     uint8_t* qi = xu + i * kp;
+    // max |x| and whether every value is finite (|v| <= FLT_MAX is false for inf and NaN).
+    std::array<float, kBlock> lane_max{};
+    uint32_t bad = 0;
+    int64_t kk = 0;
+    for (; kk + kBlock <= k; kk += kBlock) {
+      for (int64_t l = 0; l < kBlock; ++l) {
+        const float a = std::fabs(xi[kk + l]);
+        bad |= static_cast<uint32_t>(!(a <= std::numeric_limits<float>::max()));
+        lane_max[static_cast<size_t>(l)] = lane_max[static_cast<size_t>(l)] < a ? a : lane_max[static_cast<size_t>(l)];
+      }
+    }
     float amax = 0.0f;
-    bool finite = true;
-    for (int64_t kk = 0; kk < k; ++kk) {
+    for (float a : lane_max) amax = std::max(amax, a);
+    for (; kk < k; ++kk) {
       const float a = std::fabs(xi[kk]);
-      finite = finite && a <= std::numeric_limits<float>::max();  // false for inf and NaN
+      bad |= static_cast<uint32_t>(!(a <= std::numeric_limits<float>::max()));
       amax = std::max(amax, a);
     }
+    const bool finite = bad == 0;
     if (!finite || amax == 0.0f) {
       xs[i] = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
       std::fill_n(qi, kp, uint8_t{128});
@@ -90,11 +108,11 @@ void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu
     }
     const float inv = 127.0f / amax;
     xs[i] = amax / 127.0f;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const float r = (xi[kk] * inv + kRound) - kRound;
-      const int32_t q = std::clamp(static_cast<int32_t>(r), -127, 127);
-      qi[kk] = static_cast<uint8_t>(q + 128);
+    kk = 0;
+    for (; kk + kBlock <= k; kk += kBlock) {
+      for (int64_t l = 0; l < kBlock; ++l) qi[kk + l] = code(xi[kk + l], inv);
     }
+    for (; kk < k; ++kk) qi[kk] = code(xi[kk], inv);
     std::fill(qi + k, qi + kp, uint8_t{128});
   }
 }

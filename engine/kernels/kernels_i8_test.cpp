@@ -5,6 +5,7 @@
 // file's layout (weights/panel_layout.h); the error against the float product.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -96,6 +97,42 @@ TEST_CASE("quantize_rows: symmetric per-row scale, half-to-even rounding, zero r
   }
 }
 
+TEST_CASE("quantize_rows: bit for bit the plain per-element form, at block edges, inf and NaN anywhere",
+          "[kernels][int8]") {
+  for (int64_t k : {1, 15, 16, 17, 33, 512, 515}) {
+    const int64_t kp = (k + 3) / 4 * 4;
+    for (int variant = 0; variant < 4; ++variant) {
+      auto x = random_floats(static_cast<size_t>(k), 60 + static_cast<uint32_t>(variant), -5.0f, 5.0f);
+      // variant 1: the maximum in the tail; 2: an infinity there; 3: a NaN in the first block.
+      if (variant == 1) x[static_cast<size_t>(k - 1)] = -9.0f;
+      if (variant == 2) x[static_cast<size_t>(k - 1)] = std::numeric_limits<float>::infinity();
+      if (variant == 3) x[0] = std::numeric_limits<float>::quiet_NaN();
+      float amax = 0.0f;
+      bool finite = true;
+      for (float v : x) {
+        finite = finite && std::isfinite(v);
+        amax = std::max(amax, std::fabs(v));
+      }
+      std::vector<uint8_t> q(static_cast<size_t>(kp), 7);
+      float s = -1.0f;
+      detail::quantize_rows(x.data(), 1, k, kp, q.data(), &s);
+      INFO("k " << k << " variant " << variant);
+      if (!finite) {
+        CHECK(std::isnan(s));
+        for (uint8_t c : q) CHECK(c == 128);
+        continue;
+      }
+      CHECK(s == amax / 127.0f);
+      const float inv = 127.0f / amax;
+      for (int64_t i = 0; i < kp; ++i) {
+        int want = 0;
+        if (i < k) want = static_cast<int>(std::nearbyint(x[static_cast<size_t>(i)] * inv));  // half to even
+        CHECK(int(q[static_cast<size_t>(i)]) - 128 == std::clamp(want, -127, 127));
+      }
+    }
+  }
+}
+
 TEST_CASE("int8 scalar twin equals the integer reference", "[kernels][int8]") {
   for (const Case& c : kRagged) {
     INFO("m " << c.m << " n " << c.n << " k " << c.k);
@@ -156,6 +193,38 @@ TEST_CASE("int8 SIMD kernels are bit-identical to the scalar twin on ragged shap
           kn.fn(xu.data(), xs.data(), c.m, im, pb, im.panels, b, got.data(), c.n);
           REQUIRE(std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)) == 0);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 kernels: a row alone and the same row among m = 2..8 rows give the same bits", "[kernels][int8]") {
+  const std::pair<const char*, detail::LinearI8Fn> kernels[] = {
+      {"scalar", detail::linear_i8_scalar},
+      {"avx512-vnni", has_avx512_vnni() ? detail::linear_i8_avx512vnni : nullptr},
+      {"avx-vnni", has_avx_vnni() ? detail::linear_i8_avx_vnni : nullptr},
+      {"avx2 (maddubs)", isa_supported(Isa::kAvx2) ? detail::linear_i8_avx2 : nullptr}};
+  struct Shape { int64_t n, k; };
+  for (Shape s : {Shape{1, 1}, Shape{31, 7}, Shape{33, 64}, Shape{95, 129}, Shape{257, 65}, Shape{160, 512}}) {
+    const Quantized w = random_codes(s.n, s.k, 41);
+    const auto x = random_floats(static_cast<size_t>(8 * s.k), 42, -4.0f, 4.0f);
+    const auto bias = random_bias(s.n, 43);
+    const PackedMatrix pm = pack_matrix_i8(w.codes.data(), w.scales.data(), s.n, s.k);
+    const auto& im = pm.impl();
+    std::vector<uint8_t> xu(static_cast<size_t>(8 * im.kp));
+    std::vector<float> xs(8);
+    detail::quantize_rows(x.data(), 8, s.k, im.kp, xu.data(), xs.data());
+    for (const auto& [name, fn] : kernels) {
+      if (fn == nullptr) continue;
+      std::vector<float> alone(static_cast<size_t>(8 * s.n));
+      for (int64_t i = 0; i < 8; ++i) {
+        fn(xu.data() + i * im.kp, xs.data() + i, 1, im, 0, im.panels, bias.data(), alone.data() + i * s.n, s.n);
+      }
+      for (int64_t m = 2; m <= 8; ++m) {
+        std::vector<float> y(static_cast<size_t>(m * s.n), 7.0f);
+        fn(xu.data(), xs.data(), m, im, 0, im.panels, bias.data(), y.data(), s.n);
+        INFO(name << " n=" << s.n << " k=" << s.k << " m=" << m);
+        REQUIRE(std::memcmp(alone.data(), y.data(), y.size() * sizeof(float)) == 0);
       }
     }
   }

@@ -167,6 +167,46 @@ TEST_CASE("linear rows do not depend on the batch and thread count does not chan
   }
 }
 
+TEST_CASE("linear and gemm: a row alone and the same row among m = 2..8 rows give the same bits", "[kernels][linear]") {
+  // The decoder's small-m tiles (beam search, cross-request batching) must not change a row's sum.
+  // linear: any m; gemm: m <= 4 for trans_b (see below), any m for op(B) = B.
+  IsaGuard guard;
+  struct Shape { int64_t n, k; };
+  for (Shape s : {Shape{1, 1}, Shape{31, 7}, Shape{33, 64}, Shape{95, 129}, Shape{257, 65}, Shape{160, 512}}) {
+    const auto w = random_floats(static_cast<size_t>(s.n * s.k), 21);
+    const auto b = random_floats(static_cast<size_t>(s.n), 22);
+    const auto x = random_floats(static_cast<size_t>(8 * s.k), 23);
+    for (Isa isa : isas_under_test()) {
+      std::vector<std::vector<float>> alone, alone_g;
+      for (int64_t i = 0; i < 8; ++i) {
+        const std::vector<float> xi(x.begin() + i * s.k, x.begin() + (i + 1) * s.k);
+        alone.push_back(run_linear(isa, xi, 1, w, s.n, s.k, b.data(), nullptr));
+        std::vector<float> yg(static_cast<size_t>(s.n), 0.0f), yt(static_cast<size_t>(s.n), 0.0f);
+        gemm(true, 1, s.n, s.k, 0.5f, xi.data(), s.k, w.data(), s.k, 0.0f, yg.data(), s.n);  // x · Wᵀ (attention scores)
+        gemm(false, 1, s.n, s.k, 1.0f, xi.data(), s.k, w.data(), s.n, 0.0f, yt.data(), s.n);  // x · W [k, n] (P · V)
+        yg.insert(yg.end(), yt.begin(), yt.end());
+        alone_g.push_back(yg);
+      }
+      for (int64_t m = 2; m <= 8; ++m) {
+        const std::vector<float> xm(x.begin(), x.begin() + m * s.k);
+        const auto y = run_linear(isa, xm, m, w, s.n, s.k, b.data(), nullptr);
+        std::vector<float> yg(static_cast<size_t>(m * s.n)), yt(static_cast<size_t>(m * s.n));
+        gemm(true, m, s.n, s.k, 0.5f, xm.data(), s.k, w.data(), s.k, 0.0f, yg.data(), s.n);
+        gemm(false, m, s.n, s.k, 1.0f, xm.data(), s.k, w.data(), s.n, 0.0f, yt.data(), s.n);
+        for (int64_t i = 0; i < m; ++i) {
+          INFO(isa_name(isa) << " n=" << s.n << " k=" << s.k << " m=" << m << " row " << i);
+          const size_t row = static_cast<size_t>(i * s.n), bytes = static_cast<size_t>(s.n) * sizeof(float);
+          REQUIRE(std::memcmp(alone[static_cast<size_t>(i)].data(), y.data() + row, bytes) == 0);
+          // gemm's trans_b takes dot products (a horizontal sum) for m <= 4, the tiles' order above:
+          // the decoder's attention keeps a session's rows together, so only m <= 4 must agree there.
+          if (m <= 4) REQUIRE(std::memcmp(alone_g[static_cast<size_t>(i)].data(), yg.data() + row, bytes) == 0);
+          REQUIRE(std::memcmp(alone_g[static_cast<size_t>(i)].data() + s.n, yt.data() + row, bytes) == 0);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("gemm matches a double reference with strides, trans_b, alpha and beta", "[kernels][gemm]") {
   IsaGuard guard;
   const auto isas = isas_under_test();

@@ -64,12 +64,24 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
   }
 }
 
+void cross_kv_by_head(const float* kv, int64_t Lenc, int64_t heads, int64_t dh, float* out) {
+  const int64_t width = heads * dh;
+  for (int64_t kv_half = 0; kv_half < 2; ++kv_half) {
+    for (int64_t h = 0; h < heads; ++h) {
+      float* dst = out + (kv_half * heads + h) * Lenc * dh;
+      for (int64_t j = 0; j < Lenc; ++j) {
+        std::memcpy(dst + j * dh, kv + j * 2 * width + kv_half * width + h * dh, static_cast<size_t>(dh) * sizeof(float));
+      }
+    }
+  }
+}
+
 void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
                      float* scores, float* ctx) {
-  const int64_t width = heads * dh;
+  const int64_t width = heads * dh, block = Lenc * dh;
   for (int64_t h = 0; h < heads; ++h) {
-    attention_head(q + h * dh, width, R, kv + h * dh, 2 * width, kv + width + h * dh, 2 * width, Lenc, dh, 1.0f,
-                   nullptr, 0, scores, ctx + h * dh, width);
+    attention_head(q + h * dh, width, R, kv + h * block, dh, kv + (heads + h) * block, dh, Lenc, dh, 1.0f, nullptr, 0,
+                   scores, ctx + h * dh, width);
   }
 }
 

@@ -43,8 +43,15 @@ void self_attention(const float* q, int64_t ldq, const float* k, int64_t ldk, co
 void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t layer, int64_t t, int64_t heads,
                             int64_t dh, const float* bias, float* scores, float* ctx);
 
-// Cross-attention of R query rows q [R, width] against the encoder's keys and values
-// kv [Lenc, 2·width] (key then value in each row). scores: R·Lenc floats of scratch. ctx: [R, width].
+// The encoder's keys and values as the fused projection writes them, kv [Lenc, 2·width] (key then
+// value in each row), regrouped head by head: out [2][heads][Lenc][dh] (all keys, then all values;
+// head h's Lenc x dh block contiguous), 2·Lenc·width floats, not aliasing kv. Cross-attention then
+// streams each head's keys and values sequentially instead of dh floats out of every 2·width.
+void cross_kv_by_head(const float* kv, int64_t Lenc, int64_t heads, int64_t dh, float* out);
+
+// Cross-attention of R query rows q [R, width] against the encoder's keys and values in the
+// cross_kv_by_head layout. scores: R·Lenc floats of scratch. ctx: [R, width]. Each score and
+// output is the same sum as with the row-major [Lenc, 2·width] layout (only addresses change).
 void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
                      float* scores, float* ctx);
 

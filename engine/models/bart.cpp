@@ -288,6 +288,7 @@ BartSession::BartSession(const BartModel& model, const EncoderOutput& enc, Threa
     : Seq2SeqSession({.vocab = model.cfg_.vocab,
                       .d_model = model.cfg_.d_model,
                       .width = model.cfg_.d_model,
+                      .heads = model.cfg_.dec_heads,
                       .max_positions = model.cfg_.max_positions,
                       .model = &model},
                      model.dec_, enc, pool, capacity),

@@ -54,8 +54,11 @@ Seq2SeqSession::Seq2SeqSession(const DecoderShape& shape, int64_t layers, const 
       cross_kv_(static_cast<size_t>(layers)) {}
 
 void Seq2SeqSession::set_cross_kv(size_t layer, const layers::Linear& proj, const EncoderOutput& enc) {
-  cross_kv_[layer].resize(static_cast<size_t>(enc.length * 2 * shape_.width));
-  proj.forward(enc.hidden.data(), enc.length, cross_kv_[layer].data(), pool_);
+  // Projected row-major, then regrouped by head (layers::cross_kv_by_head) for streaming reads.
+  std::vector<float> rows(static_cast<size_t>(enc.length * 2 * shape_.width));
+  proj.forward(enc.hidden.data(), enc.length, rows.data(), pool_);
+  cross_kv_[layer].resize(rows.size());
+  layers::cross_kv_by_head(rows.data(), enc.length, shape_.heads, shape_.width / shape_.heads, cross_kv_[layer].data());
 }
 
 Status Seq2SeqSession::check_step(std::span<const int32_t> tokens) const {

@@ -38,6 +38,7 @@ struct DecoderShape {
   int64_t vocab = 0;          // logits per row
   int64_t d_model = 0;        // hidden width
   int64_t width = 0;          // attention width, heads · head_dim (of q, of k, of v)
+  int64_t heads = 1;          // decoder attention heads (cross-attention keys/values are stored by head)
   int64_t max_positions = 0;  // decoder positions the model has (BART's learned table); 0: no limit
   const void* model = nullptr;  // the model the session belongs to: only sessions of one model step together
 };

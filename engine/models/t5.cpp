@@ -322,7 +322,7 @@ Result<std::unique_ptr<DecoderSession>> T5Model::start_session(std::shared_ptr<c
 
 T5Session::T5Session(const T5Model& model, const EncoderOutput& enc, ThreadPool* pool, int64_t capacity)
     : Seq2SeqSession({.vocab = model.cfg_.vocab, .d_model = model.cfg_.d_model, .width = model.cfg_.inner(),
-                      .model = &model},
+                      .heads = model.cfg_.heads, .model = &model},
                      model.dec_, enc, pool, capacity),
       m_(model) {}
 

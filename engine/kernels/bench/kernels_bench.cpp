@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
       {"attn QK^T L=512   ", true, 512, 512, 64},   {"attn PV L=512     ", false, 512, 64, 512},
       {"attn QK^T L=1024  ", true, 1024, 1024, 64}, {"attn PV L=1024    ", false, 1024, 64, 1024},
       {"dec QK^T m=1 L=512", true, 1, 512, 64},     {"dec PV m=1 L=512  ", false, 1, 64, 512},
+      {"dec QK^T m=4 L=512", true, 4, 512, 64},     {"dec PV m=4 L=512  ", false, 4, 64, 512},
   };
   std::printf("best ISA: %s; available CPUs: %d\n", isa_name(best_isa()), available_cpus());
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
@@ -133,6 +134,17 @@ int main(int argc, char** argv) {
                     isa_name(isa), threads, c.name, static_cast<long long>(c.m), static_cast<long long>(c.n),
                     static_cast<long long>(c.k), flops / t.wall * 1e-9, bytes / t.wall * 1e-9, t.wall * 1e6,
                     flops / cpu * 1e-9, bytes / cpu * 1e-9);
+        std::fflush(stdout);
+        if (c.m > 4) continue;  // int8 weights: the decoder shapes (weight streaming, 1 byte each)
+        std::vector<int8_t> codes(static_cast<size_t>(c.n * c.k));
+        for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<int8_t>(static_cast<int>(i * 2654435761u % 255u) - 127);
+        const std::vector<float> scales(static_cast<size_t>(c.n), 0.01f);
+        const PackedMatrix pq = pack_matrix_i8(codes.data(), scales.data(), c.n, c.k);
+        const Timing tq = time_calls([&] { linear(x.data(), c.m, pq, b.data(), y.data(), &pool); },
+                                     isa == Isa::kScalar ? min_time / 3 : min_time);
+        std::printf("%-6s t=%d i8lin  %s m=%-4lld n=%-5lld k=%-4lld wall %6.1f GFLOP/s %5.1f GB/s(W) %8.1f us\n",
+                    isa_name(isa), threads, c.name, static_cast<long long>(c.m), static_cast<long long>(c.n),
+                    static_cast<long long>(c.k), flops / tq.wall * 1e-9, bytes / 4 / tq.wall * 1e-9, tq.wall * 1e6);
         std::fflush(stdout);
       }
       if (threads != 1) continue;  // gemm() is single-threaded (callers split over heads)
