@@ -12,6 +12,7 @@
 
 #include "server/batch.h"
 #include "server/batch_testutil.h"
+#include "server/httplib_testutil.h"
 
 using namespace sealsum;
 using namespace sealsum::server;
@@ -45,10 +46,7 @@ class WritableBlobStandIn {
       res.status = 201;
     });
     port_ = srv_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { srv_.listen_after_bind(); });
-    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
-    // REQUIRE) would join a thread that never ends.
-    while (!srv_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    thread_ = sealsum::server::testutil::listen_in_background(srv_);
   }
   ~WritableBlobStandIn() {
     srv_.stop();

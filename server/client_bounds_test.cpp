@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/client.h"
+#include "server/httplib_testutil.h"
 
 using namespace sealsum;
 using namespace sealsum::server;
@@ -26,8 +27,7 @@ TEST_CASE("verify_server stops reading an attestation answer over 256 KiB", "[cl
   });
   const int port = hostile.bind_to_any_port("127.0.0.1");
   REQUIRE(port > 0);
-  std::thread t([&] { hostile.listen_after_bind(); });
-  while (!hostile.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::thread t = sealsum::server::testutil::listen_in_background(hostile);
   const long before = rss_kib();
   RemoteOptions o;
   o.server_url = "http://127.0.0.1:" + std::to_string(port);

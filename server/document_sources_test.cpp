@@ -17,6 +17,7 @@
 #include "server/document_sources.h"
 #include "server/serve_documents.h"
 #include "server/serve_testutil.h"
+#include "server/httplib_testutil.h"
 
 namespace {
 
@@ -44,10 +45,7 @@ class BlobStandIn {
       res.set_content(it->second, "application/octet-stream");
     });
     port_ = srv_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { srv_.listen_after_bind(); });
-    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
-    // REQUIRE) would join a thread that never ends.
-    while (!srv_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    thread_ = sealsum::server::testutil::listen_in_background(srv_);
   }
   ~BlobStandIn() {
     srv_.stop();

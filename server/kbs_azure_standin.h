@@ -38,6 +38,7 @@
 #include "secure/keyrelease/azure_testutil.h"
 #include "secure/keyrelease/jws.h"
 #include "secure/keyrelease/rsa.h"
+#include "server/httplib_testutil.h"
 
 namespace sealsum::server::testutil {
 
@@ -87,10 +88,7 @@ class AzureStandin {
     });
     port_ = svr_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("stand-in cannot bind 127.0.0.1");
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });
-    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
-    // REQUIRE) would join a thread that never ends.
-    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    thread_ = sealsum::server::testutil::listen_in_background(svr_);
   }
   AzureStandin(std::string measurement_hex, std::vector<uint8_t> key, std::string key_name, std::string bearer)
       : AzureStandin(std::move(measurement_hex), {{std::move(key_name), std::move(key)}}, std::move(bearer)) {}

@@ -17,6 +17,7 @@
 #include "secure/keyrelease/protocol.h"
 #include "server/client.h"
 #include "server/serve_testutil.h"
+#include "server/httplib_testutil.h"
 
 namespace {
 
@@ -45,10 +46,7 @@ class Relay {
       else res.status = 502;
     });
     port_ = http_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
-    // Until listen() runs, stop() is a no-op (cpp-httplib): a destructor reached before then (a failed
-    // REQUIRE) would join a thread that never ends.
-    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    thread_ = sealsum::server::testutil::listen_in_background(http_);
   }
   ~Relay() {
     http_.stop();
