@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "engine/decoding/generation_config.h"
 #include "secure/secret_buffer.h"
@@ -83,7 +84,11 @@ Result<std::unique_ptr<Engine>> Engine::build(std::shared_ptr<const weights::Mod
   e->tokenizer_ = std::move(tok).value();
   e->max_input_tokens_ = e->model_->info().max_input_tokens;  // the model's one input limit
   e->pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
-  if (options.batch_decoding) e->batcher_ = std::make_unique<StepBatcher>(e->pool_.get(), e->compute_mu_);
+  if (options.batch_decoding) {
+    e->batcher_ = std::make_unique<StepBatcher>(e->pool_.get(), e->compute_mu_);
+    e->encoder_limit_ = options.max_encoders > 0 ? options.max_encoders
+                                                 : std::max(1, kernels::available_cpus() - e->pool_->size());
+  }
   return e;
 }
 
@@ -120,6 +125,33 @@ secure::SecretVector<int32_t> Engine::prepare_secret_input(std::string_view text
   return ids;
 }
 
+// One of encoder_limit_ places to encode in (batch_decoding): waits for a free one; RAII.
+class Engine::EncoderSlot {
+ public:
+  explicit EncoderSlot(const Engine& e) : e_(e) {
+    std::unique_lock<std::mutex> lk(e_.encoder_mu_);
+    e_.encoder_cv_.wait(lk, [&] { return e_.encoders_running_ < e_.encoder_limit_; });
+    e_.encoders_peak_ = std::max(e_.encoders_peak_, ++e_.encoders_running_);
+  }
+  ~EncoderSlot() {
+    {
+      std::lock_guard<std::mutex> lk(e_.encoder_mu_);
+      --e_.encoders_running_;
+    }
+    e_.encoder_cv_.notify_one();
+  }
+  EncoderSlot(const EncoderSlot&) = delete;
+  EncoderSlot& operator=(const EncoderSlot&) = delete;
+
+ private:
+  const Engine& e_;
+};
+
+int Engine::encoders_peak() const {
+  std::lock_guard<std::mutex> lk(encoder_mu_);
+  return encoders_peak_;
+}
+
 Result<GenerateResult> Engine::generate(std::span<const int32_t> input_ids,
                                         const decoding::GenerationParams& params) const {
   SEALSUM_RETURN_IF_ERROR(decoding::validate_params(params, info().vocab_size));
@@ -128,7 +160,10 @@ Result<GenerateResult> Engine::generate(std::span<const int32_t> input_ids,
   // Without a batcher the whole encode + decode holds the pool. With one, the encoder (and the
   // cross-attention keys/values) run on the pool only when nobody is decoding and the pool is free
   // (so an encode never stalls the shared steps), else on this thread alone (the same bits: results
-  // do not depend on the thread count); the steps go through the batcher.
+  // do not depend on the thread count); the steps go through the batcher. With a batcher, the
+  // encode waits for one of max_encoders() places first (see EngineOptions::max_encoders).
+  std::optional<EncoderSlot> slot;
+  if (batcher_ != nullptr) slot.emplace(*this);
   std::unique_lock<std::mutex> lock(compute_mu_, std::defer_lock);
   if (batcher_ == nullptr) {
     lock.lock();
@@ -142,6 +177,7 @@ Result<GenerateResult> Engine::generate(std::span<const int32_t> input_ids,
   const auto t_dec = Clock::now();
   SEALSUM_ASSIGN_OR_RETURN(auto session,
                            model_->start_session(std::move(enc), pool, decoding::effective_max_length(params)));
+  slot.reset();
   std::unique_ptr<models::DecoderSession> attached;
   if (batcher_ != nullptr) {
     if (lock.owns_lock()) lock.unlock();

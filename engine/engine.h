@@ -8,8 +8,8 @@
 // and the tokenizer are immutable and shared read-only; each call makes its own encoder output and
 // decoder session (caches, scratch). Without batch_decoding the compute thread pool runs one request
 // at a time (a mutex serialises the encode + decode part of concurrent calls; tokenization runs
-// outside it). With batch_decoding, concurrent calls encode in parallel (on the pool when it is
-// free, else on their own thread) and their decoder steps run together (StepBatcher), one batch at
+// outside it). With batch_decoding, concurrent calls encode in parallel (at most max_encoders()
+// at once; on the pool when it is free, else on their own thread) and their decoder steps run together (StepBatcher), one batch at
 // a time on the pool.
 //
 // Secrets: the model file's bytes stay in their SecretBuffer (a sealed model) or their read-only
@@ -25,6 +25,7 @@
 // commands that run the engine. The plain calls are the same path, copied out to ordinary memory.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,12 @@ struct EngineOptions {
   // runs on its own thread while the others decode, and its decoder rows join the next shared step.
   // Results are bit-identical either way. false: one request at a time in the compute section.
   bool batch_decoding = false;
+  // With batch_decoding: at most this many encoders run at once (the others wait their turn);
+  // <= 0: the CPUs the pool leaves free (available CPUs - threads), at least 1. Encoders kept off
+  // the decode pool's cores stop a burst of requests from encoding all at once and then decoding
+  // all at once on the pool while the other cores idle (lockstep): admitted in turn, requests join
+  // the shared steps one after another and finish one after another, so encoding overlaps decoding.
+  int max_encoders = 0;
 };
 
 struct Timings {
@@ -105,6 +112,10 @@ class Engine {
   int threads() const { return pool_->size(); }
   // The decode scheduler when options.batch_decoding (its counters), else nullptr.
   const StepBatcher* batcher() const { return batcher_.get(); }
+  // With batch_decoding: the encoder limit (EngineOptions::max_encoders, resolved) and the most
+  // encoders seen running at once so far (both 0 without batch_decoding).
+  int max_encoders() const { return encoder_limit_; }
+  int encoders_peak() const;
   // Summarization defaults: the model's generation config, then task_specific_params.summarization
   // (what a transformers summarization pipeline uses).
   const decoding::GenerationParams& default_params() const { return defaults_; }
@@ -139,6 +150,12 @@ class Engine {
   std::unique_ptr<kernels::ThreadPool> pool_;
   mutable std::mutex compute_mu_;  // guards pool_ (one caller at a time)
   std::unique_ptr<StepBatcher> batcher_;  // options.batch_decoding only
+  // Encoder admission (batch_decoding only): encoders_running_ <= encoder_limit_, under encoder_mu_.
+  class EncoderSlot;
+  int encoder_limit_ = 0;
+  mutable std::mutex encoder_mu_;
+  mutable std::condition_variable encoder_cv_;
+  mutable int encoders_running_ = 0, encoders_peak_ = 0;
   decoding::GenerationParams defaults_, model_defaults_;
   std::string prefix_;
   int64_t max_input_tokens_ = 0;  // set from the model at load

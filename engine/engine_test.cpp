@@ -3,6 +3,7 @@
 // agreement, concurrent calls equal to sequential ones, and load errors.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -169,6 +170,45 @@ TEST_CASE("Engine: batch_decoding answers concurrent calls exactly as one reques
   }
   CHECK(batched.batcher()->attached() == 0);
   CHECK(batched.batcher()->steps_shared() > 0);
+  CHECK(batched.max_encoders() == std::max(1, sealsum::kernels::available_cpus() - 2));
+  CHECK(batched.encoders_peak() >= 1);
+  CHECK(batched.encoders_peak() <= batched.max_encoders());
+  CHECK(solo.max_encoders() == 0);
+}
+
+TEST_CASE("Engine: batch_decoding admits at most max_encoders encoders at once", "[engine][batching]") {
+  const auto& solo = engine();
+  for (int limit : {1, 2}) {
+    auto r = sealsum::engine::Engine::from_model_file(tiny_t5_with_tokenizer(),
+                                                      {.threads = 1, .batch_decoding = true, .max_encoders = limit});
+    REQUIRE(r.ok());
+    const auto& batched = **r;
+    REQUIRE(batched.max_encoders() == limit);
+    auto params = solo.default_params();
+    params.num_beams = 1;
+    params.max_length = 12;
+    std::string text;
+    for (int w = 0; w < 300; ++w) text += "word" + std::to_string(w % 37) + " ";  // a long input: slow encoders
+    auto want = solo.summarize(text, params);
+    REQUIRE(want.ok());
+    std::vector<std::vector<int32_t>> got(8);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < static_cast<int>(got.size())) std::this_thread::yield();  // start together
+        auto s = batched.summarize(text, params);
+        if (s.ok()) got[i] = s->ids;
+      });
+    }
+    for (auto& t : threads) t.join();
+    INFO("limit " << limit);
+    for (const auto& g : got) CHECK(g == want->ids);
+    CHECK(batched.encoders_peak() >= 1);
+    CHECK(batched.encoders_peak() <= limit);
+    CHECK(batched.batcher()->attached() == 0);
+  }
 }
 
 TEST_CASE("Engine: invalid parameters and missing files fail cleanly", "[engine]") {

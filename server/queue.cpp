@@ -5,6 +5,9 @@ namespace sealsum::server {
 
 WorkQueue::WorkQueue(size_t workers, size_t capacity) : capacity_(capacity) {
   if (workers == 0) workers = 1;
+  // Workers are idle from here on, not from when their threads first wait: with capacity 0 a job
+  // submitted right after construction must find one (it waits in jobs_ for the thread to start).
+  idle_ = workers;
   threads_.reserve(workers);
   for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
 }
@@ -42,8 +45,7 @@ void WorkQueue::shutdown() {
 
 void WorkQueue::loop() {
   std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    ++idle_;
+  for (;;) {  // idle_ counts this worker on entry (constructor) and after each job
     cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
     --idle_;
     if (jobs_.empty()) return;  // stopping and drained
@@ -58,6 +60,7 @@ void WorkQueue::loop() {
     }
     lock.lock();
     --running_;
+    ++idle_;
   }
 }
 

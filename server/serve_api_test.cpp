@@ -112,6 +112,25 @@ TEST_CASE("serve_attest: measurement lists and nonces", "[serve_api]") {
         std::string::npos);
 }
 
+TEST_CASE("queue: with capacity 0, a job submitted right after construction finds an idle worker", "[queue]") {
+  // The workers' threads may not have started yet; they still count as idle (a server answered
+  // its first request 503 "queue full" when it came in before the worker thread first waited).
+  for (int round = 0; round < 200; ++round) {
+    std::atomic<int> ran{0};
+    std::atomic<bool> hold{true};
+    {
+      WorkQueue q(1, 0);
+      REQUIRE(q.submit([&] {
+        while (hold) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        ++ran;
+      }));
+      CHECK_FALSE(q.submit([&] { ++ran; }));  // the one worker is taken
+      hold = false;
+    }
+    CHECK(ran == 1);
+  }
+}
+
 TEST_CASE("queue: bounded, runs every accepted job, refuses when full, drains on shutdown", "[queue]") {
   std::atomic<int> ran{0};
   std::atomic<bool> go{false};
@@ -135,10 +154,9 @@ TEST_CASE("queue: bounded, runs every accepted job, refuses when full, drains on
   CHECK(ran == 3);
   // Declared before the queue: the jobs read it until the queue's destructor has joined them.
   std::atomic<bool> hold{true};
-  WorkQueue zero(2, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both workers reach their wait
-  CHECK(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
-  CHECK(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
+  WorkQueue zero(2, 0);  // no wait for the workers to start: they are idle from construction
+  REQUIRE(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
+  REQUIRE(zero.submit([&] { while (hold) std::this_thread::sleep_for(std::chrono::milliseconds(1)); }));
   while (zero.running() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK_FALSE(zero.submit([] {}));  // capacity 0 and no idle worker
   hold = false;

@@ -8,7 +8,7 @@ count, the ratio to one client, and the server's CPU seconds per document (robus
 machine, where wall time is not). Run it more than once (--repeat) on a busy machine.
 
   tools/serve_throughput.py --model t5-small.sealsum [--clients 1,8] [--docs 16] [--workers 8]
-      [--threads 1] [--num-beams 1] [--max-length 32] [--no-batch-decoding] [--repeat 1]
+      [--threads 1] [--num-beams 1] [--max-length 32] [--no-batch-decoding] [--max-encoders N] [--repeat 1]
 """
 import argparse
 import glob
@@ -98,12 +98,15 @@ def main():
     ap.add_argument("--max-length", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--no-batch-decoding", action="store_true")
+    ap.add_argument("--max-encoders", type=int, default=0, help="serve --max-encoders (0: serve's default)")
     a = ap.parse_args()
     docs = corpus(a.corpus)
     cmd = [a.sealsum, "serve", "--model", a.model, "--dev", "--port", "0", "--workers", str(a.workers),
            "--queue", "64", "--threads", str(a.threads), "--read-timeout", "600"]
     if a.no_batch_decoding:
         cmd.append("--no-batch-decoding")
+    if a.max_encoders:
+        cmd += ["--max-encoders", str(a.max_encoders)]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         first = server.stdout.readline().strip()

@@ -254,8 +254,9 @@ void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias,
     thread_local std::vector<float> xs;
     xu.resize(static_cast<size_t>(m * im.kp));
     xs.resize(static_cast<size_t>(m));
-    detail::quantize_rows(x, m, im.k, im.kp, xu.data(), xs.data());
     const detail::LinearI8Fn fn = detail::linear_i8_fn(im.isa);
+    (fn == detail::linear_i8_avx512vnni ? detail::quantize_rows_avx512 : detail::quantize_rows)(x, m, im.k, im.kp,
+                                                                                              xu.data(), xs.data());
     const uint8_t* xq = xu.data();
     const float* xsc = xs.data();
     if (pool == nullptr || pool->size() <= 1) {

@@ -3,7 +3,8 @@
 // The same algorithm as kernels_avx512.cpp (read that essay first) with 256-bit vectors: the tiles
 // work on 16-wide column blocks ("panels" below: two ymm per k step), large-m tiles of 6 rows x 16
 // columns (12 of the 16 ymm registers hold accumulators), and for small m (decoder) up to 4 blocks
-// per pass (m = 1) or 2 (m = 2) so W streams once. Linear weights are stored 32 wide (the shared
+// per pass (m = 1), else 2 (one 32-wide panel: each k step one 128-byte run), rows in pairs for
+// m = 2..8 (beams, batched decoder steps; later pairs re-read the panel from L1/L2). Linear weights are stored 32 wide (the shared
 // layout of kernels_internal.h, read in place from model files), so 16-wide block q of a weight
 // lies at (q / 2) * k*32 + (q % 2) * 16 with k steps 32 apart: every tile addresses block q as
 // b + (q / 2) * outer + (q % 2) * inner. Lane masks for ragged edges are integer vectors.
@@ -123,7 +124,7 @@ inline void tile_rows(int r, const float* a, int64_t lda, int64_t kc, const floa
   }
 }
 
-// Small m (1..4): np panels, whole k in registers, W streamed once. Panel q starts at
+// Small m (1..8): np panels, whole k in registers, W streamed once. Panel q starts at
 // b + (q / 2) * outer + (q % 2) * pstride and covers columns j0 + q*kNr ..; its k steps are ldbk
 // apart. Passes start at even q, so each tile's own panels follow the same rule from its start.
 void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, int64_t ldbk, int64_t pstride,
@@ -135,16 +136,26 @@ void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, 
   }
   for (; q + 2 <= np; q += 2) {
     const int64_t jq = j0 + q * kNr;
-    switch (m) {
-      case 1: tile<1, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true); break;
-      case 2: tile<2, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true); break;
-      default: tile_rows(static_cast<int>(m), a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true);
-               tile_rows(static_cast<int>(m), a, lda, k, at(q + 1), ldbk, pstride, outer, 0, jq + kNr, e, false, true);
-               break;
+    if (m == 1) {
+      tile<1, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true);
+      continue;
+    }
+    // Both 16-wide halves of the 32-wide panel in one pass (each k step is one 128-byte run), rows in
+    // pairs (8 accumulators; 3 rows would spill one to the stack): the first pair streams the panel,
+    // the others re-read it from L1/L2.
+    for (int64_t i = 0; i < m; i += 2) {
+      if (m - i >= 2) {
+        tile<2, 2>(a + i * lda, lda, k, at(q), ldbk, pstride, outer, i, jq, e, false, true);
+      } else {
+        tile<1, 2>(a + i * lda, lda, k, at(q), ldbk, pstride, outer, i, jq, e, false, true);
+      }
     }
   }
   for (; q < np; ++q) {
-    tile_rows(static_cast<int>(m), a, lda, k, at(q), ldbk, pstride, outer, 0, j0 + q * kNr, e, false, true);
+    for (int64_t i = 0; i < m; i += kMr) {
+      tile_rows(static_cast<int>(std::min<int64_t>(kMr, m - i)), a + i * lda, lda, k, at(q), ldbk, pstride, outer, i,
+                j0 + q * kNr, e, false, true);
+    }
   }
 }
 
@@ -204,7 +215,7 @@ void linear_panels_avx2(const float* x, int64_t ldx, int64_t m, const PackedMatr
   const int64_t j_begin = p_begin * w.nr;
   const int64_t nb = std::min(p_end * w.nr, (w.n + kNr - 1) / kNr * kNr) - j_begin;
   const int64_t np = std::max<int64_t>(nb, 0) / kNr;
-  if (m <= 4) {
+  if (m <= 8) {  // decoder rows (beams, batched requests): whole k per tile, W streamed once
     small_m(x, ldx, m, k, b, ldbk, kNr, outer, np, j_begin, e);
     return;
   }

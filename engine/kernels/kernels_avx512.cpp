@@ -13,7 +13,9 @@
 // in L1) and each block of kMc rows (x slice kMc x kKc floats stays in L2), sweep the caller's
 // panels with R = 8, P = 1 tiles (16 accumulators). Small m (decoder, m <= 4): W is streamed exactly
 // once with the whole k in registers; several panels are processed together (P = 4 for m = 1,
-// 2 otherwise) to keep enough independent accumulators in flight.
+// 2 otherwise) to keep enough independent accumulators in flight. m = 5..8 (batched decoder
+// steps): one R = m, P = 1 tile per panel over the whole k, W streamed once (k blocks would park
+// and reload all of y between blocks: 1 MiB for an 8-row lm_head, which doubled its time).
 //
 // gemm() (attention) uses the same tiles with an alpha/beta epilogue (beta == 0 never reads C).
 // op(B) = B [k, n] is read in place (a k step of 32 columns is two unaligned loads at stride ldb);
@@ -232,6 +234,18 @@ void linear_panels_avx512(const float* x, int64_t ldx, int64_t m, const PackedMa
   const float* b = w.data;
   if (m <= 4) {
     small_m(x, ldx, m, k, b + p_begin * pstride, kNr, pstride, p_end - p_begin, p_begin * kNr, e);
+    return;
+  }
+  if (m <= kMr) {  // a few batched decoder rows: W streamed once, whole k in registers (as small_m)
+    for (int64_t p = p_begin; p < p_end; ++p) {
+      const float* bp = b + p * pstride;
+      switch (m) {
+        case 5: tile<5, 1, kSmallMAhead>(x, ldx, k, bp, kNr, pstride, 0, p * kNr, e, false, true); break;
+        case 6: tile<6, 1, kSmallMAhead>(x, ldx, k, bp, kNr, pstride, 0, p * kNr, e, false, true); break;
+        case 7: tile<7, 1, kSmallMAhead>(x, ldx, k, bp, kNr, pstride, 0, p * kNr, e, false, true); break;
+        default: tile<8, 1, kSmallMAhead>(x, ldx, k, bp, kNr, pstride, 0, p * kNr, e, false, true); break;
+      }
+    }
     return;
   }
   int64_t pc = 0;

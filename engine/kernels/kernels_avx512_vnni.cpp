@@ -7,7 +7,8 @@
 // u8 = code + 128, so each lane accumulates sum (xq + 128) · w; subtracting 128 · (sum of the row's
 // codes) gives the exact integer sum of xq · w, the same integer the scalar twin computes directly.
 // The epilogue then converts, multiplies by xs[i] · scale[j] and adds the bias, unfused
-// (-ffp-contract=off), so the result is bit-identical to linear_i8_scalar.
+// (-ffp-contract=off), so the result is bit-identical to linear_i8_scalar. quantize_rows_avx512 is
+// the activations' quantization, bit-identical to quantize_rows.
 //
 // Tiles as in kernels_avx512.cpp: R rows x P panels of int32 accumulators over the whole k. Large m:
 // each panel (32 x kp bytes, L1/L2-resident) is swept by 8-row tiles; small m (decoder, m <= 4): W
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "engine/kernels/kernels_internal.h"
 
@@ -98,6 +100,41 @@ inline void tile_rows(int r, const uint8_t* x, int64_t kp, const int8_t* b, int6
 }
 
 }  // namespace
+
+// quantize_rows (kernels.cpp) 16 lanes at a time, bit for bit: the maximum is exact in any order,
+// and code = round-half-even(fl(v · inv)) is what the plain form's (v · inv + 1.5·2²³) − 1.5·2²³
+// computes (|v · inv| <= 127.5 < 2²²); the product is rounded before the rounding (no fused op).
+void quantize_rows_avx512(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs) {
+  const __m512 fmax = _mm512_set1_ps(std::numeric_limits<float>::max());
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
+  for (int64_t i = 0; i < m; ++i) {
+    const float* xi = x + i * k;
+    uint8_t* qi = xu + i * kp;
+    __m512 vmax = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    for (int64_t kk = 0; kk < k; kk += 16) {
+      const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(tail_mask(k - kk), xi + kk));
+      bad |= _mm512_cmp_ps_mask(a, fmax, _CMP_NLE_UQ);  // !(a <= max): infinity or NaN
+      vmax = _mm512_max_ps(a, vmax);
+    }
+    const float amax = _mm512_reduce_max_ps(vmax);
+    if (bad != 0 || amax == 0.0f) {
+      xs[i] = bad == 0 ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+      std::memset(qi, 128, static_cast<size_t>(kp));
+      continue;
+    }
+    const __m512 inv = _mm512_set1_ps(127.0f / amax);
+    xs[i] = amax / 127.0f;
+    for (int64_t kk = 0; kk < k; kk += 16) {
+      const __mmask16 mk = tail_mask(k - kk);
+      const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, xi + kk), inv),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __m512i c = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(r), lo), hi), off);
+      _mm512_mask_cvtepi32_storeu_epi8(qi + kk, mk, c);
+    }
+    if (kp > k) std::memset(qi + k, 128, static_cast<size_t>(kp - k));
+  }
+}
 
 void linear_i8_avx512vnni(const uint8_t* xu, const float* xs, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
                           int64_t p_end, const float* bias, float* y, int64_t ldy) {

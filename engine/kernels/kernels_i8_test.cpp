@@ -101,9 +101,14 @@ TEST_CASE("quantize_rows: bit for bit the plain per-element form, at block edges
           "[kernels][int8]") {
   for (int64_t k : {1, 15, 16, 17, 33, 512, 515}) {
     const int64_t kp = (k + 3) / 4 * 4;
-    for (int variant = 0; variant < 4; ++variant) {
+    for (int variant = 0; variant < 5; ++variant) {
       auto x = random_floats(static_cast<size_t>(k), 60 + static_cast<uint32_t>(variant), -5.0f, 5.0f);
-      // variant 1: the maximum in the tail; 2: an infinity there; 3: a NaN in the first block.
+      // variant 1: the maximum in the tail; 2: an infinity there; 3: a NaN in the first block;
+      // 4: exact ties (max 127, so the scale is 1 and every other value is an odd half).
+      if (variant == 4) {
+        for (int64_t j = 0; j < k; ++j) x[static_cast<size_t>(j)] = static_cast<float>(j % 254 - 127) + 0.5f;
+        x[0] = -127.0f;
+      }
       if (variant == 1) x[static_cast<size_t>(k - 1)] = -9.0f;
       if (variant == 2) x[static_cast<size_t>(k - 1)] = std::numeric_limits<float>::infinity();
       if (variant == 3) x[0] = std::numeric_limits<float>::quiet_NaN();
@@ -117,6 +122,13 @@ TEST_CASE("quantize_rows: bit for bit the plain per-element form, at block edges
       float s = -1.0f;
       detail::quantize_rows(x.data(), 1, k, kp, q.data(), &s);
       INFO("k " << k << " variant " << variant);
+      if (has_avx512_vnni()) {  // the AVX-512 form: the same bytes and scale
+        std::vector<uint8_t> q16(static_cast<size_t>(kp), 9);
+        float s16 = -2.0f;
+        detail::quantize_rows_avx512(x.data(), 1, k, kp, q16.data(), &s16);
+        CHECK(q16 == q);
+        CHECK(std::memcmp(&s16, &s, sizeof s) == 0);
+      }
       if (!finite) {
         CHECK(std::isnan(s));
         for (uint8_t c : q) CHECK(c == 128);

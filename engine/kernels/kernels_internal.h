@@ -95,6 +95,8 @@ void linear_bf16_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl
 // (0 for a zero row; NaN, with all codes 0, when the row holds NaN or infinity), code =
 // round-half-even(x · 127 / max) in -127..127. Shared by every ISA (plain C++).
 void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs);
+// The same, bit for bit, with AVX-512 (kernels_avx512_vnni.cpp; used with the AVX-512 VNNI kernel).
+void quantize_rows_avx512(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs);
 // The int8 kernel for `isa` given the CPU's VNNI support (tests call each directly).
 LinearI8Fn linear_i8_fn(Isa isa);
 

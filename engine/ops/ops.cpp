@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "engine/kernels/vecmath.h"
@@ -75,7 +76,15 @@ void log_softmax(float* x, int64_t m, int64_t n) {
 }
 
 void relu(float* x, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) x[j] = x[j] < 0.0f ? 0.0f : x[j];
+  // v < 0 ? 0 : v (NaN and -0 kept) without a branch: a branch mispredicts on random signs and
+  // cost ~5 ns an element in the encoder's feed-forward (GCC keeps one for the ?: and std::max
+  // forms). The comparison's 0/1 becomes an all-ones or zero mask over the bits.
+  for (int64_t j = 0; j < n; ++j) {
+    uint32_t bits;
+    std::memcpy(&bits, &x[j], sizeof bits);
+    bits &= static_cast<uint32_t>(x[j] < 0.0f) - 1u;
+    std::memcpy(&x[j], &bits, sizeof bits);
+  }
 }
 
 void gelu(float* x, int64_t n) { kernels::gelu_erf(x, n); }

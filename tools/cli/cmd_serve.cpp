@@ -153,6 +153,8 @@ int run_serve(const std::vector<std::string>& argv) {
       .option("threads", "N", "engine compute threads (default 1)")
       .option("workers", "N", "requests processed at once (default 2); their decoder steps are shared")
       .flag("no-batch-decoding", "run one request at a time in the engine instead of sharing decoder steps")
+      .option("max-encoders", "N", "encoders run at once while others decode (default 0 = the CPUs the compute "
+                                   "threads leave free, at least 1)")
       .option("queue", "N", "requests that may wait before 503 (default 8)")
       .option("max-body-bytes", "N", "largest request body (default 1048576)")
       .option("read-timeout", "S", "seconds a client may take to send a whole request (default 10)")
@@ -189,7 +191,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto body = args.get_int("max-body-bytes", 1024, 64 << 20);
   auto timeout = args.get_int("read-timeout", 1, 3600);
   auto per_client = args.get_int("max-connections-per-client", 1, 4096);
-  for (const auto* r : {&port, &threads, &workers, &queue, &body, &timeout, &per_client}) {
+  auto encoders = args.get_int("max-encoders", 0, 256);
+  for (const auto* r : {&port, &threads, &workers, &queue, &body, &timeout, &per_client, &encoders}) {
     if (!r->ok()) return usage_error(args, r->status().message());
   }
   std::optional<std::array<uint8_t, 48>> sim_measurement;
@@ -229,7 +232,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto source = kr::make_evidence_source(rc);
   if (!source.ok()) return sealsum::cli::fail("serve", source.status().with_context("evidence source"));
 
-  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)), !args.has("no-batch-decoding"));
+  auto loaded = load_engine(args, rc, static_cast<int>(threads->value_or(1)), !args.has("no-batch-decoding"),
+                            static_cast<int>(encoders->value_or(0)));
   if (!loaded.ok()) return sealsum::cli::fail("serve", loaded.status().with_context("loading the model"));
   // Every later release (document keys) names the model this server runs, so the data owner's release
   // policy can pin it ("models").

@@ -19,10 +19,12 @@ Result<srv::DocumentKey> release_key(kr::KeyReleaseConfig config, const std::str
   return srv::DocumentKey{std::move(key), std::move(released.output_policy)};
 }
 
-Result<LoadedModel> load_engine(const Args& args, const kr::KeyReleaseConfig& rc, int threads, bool batch_decoding) {
+Result<LoadedModel> load_engine(const Args& args, const kr::KeyReleaseConfig& rc, int threads, bool batch_decoding,
+                                int max_encoders) {
   sealsum::engine::EngineOptions eo;
   eo.threads = threads;
   eo.batch_decoding = batch_decoding;
+  eo.max_encoders = max_encoders;
   LoadedModel out;
   if (auto m = args.get("model")) {
     SEALSUM_ASSIGN_OR_RETURN(out.engine, sealsum::engine::Engine::load(*m, eo));

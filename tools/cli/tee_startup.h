@@ -25,8 +25,9 @@ struct LoadedModel {
 // Loads the model and computes its digests from the very bytes loaded. For a sealed model, the
 // model key's release names the sealed file's digest (hashed first); the digest of the bytes then
 // decrypted must be the same, or the file changed in between and nothing is loaded.
-// batch_decoding: EngineOptions::batch_decoding (concurrent requests share decoder steps).
+// batch_decoding: EngineOptions::batch_decoding (concurrent requests share decoder steps);
+// max_encoders: EngineOptions::max_encoders.
 Result<LoadedModel> load_engine(const Args& args, const secure::keyrelease::KeyReleaseConfig& rc, int threads,
-                                bool batch_decoding = false);
+                                bool batch_decoding = false, int max_encoders = 0);
 
 }  // namespace sealsum::cli

@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
       {"bart enc ff in   ", 1024, 4096, 1024},   {"bart enc ff out  ", 1024, 1024, 4096},
       {"t5 dec q m=1     ", 1, 512, 512},        {"t5 dec ff in m=1 ", 1, 2048, 512},
       {"t5 dec ff in m=4 ", 4, 2048, 512},       {"t5 lm_head m=1   ", 1, 32128, 512},
-      {"t5 lm_head m=4   ", 4, 32128, 512},      {"bart dec q m=1   ", 1, 1024, 1024},
+      {"t5 lm_head m=4   ", 4, 32128, 512},      {"t5 dec ff in m=6 ", 6, 2048, 512},
+      {"t5 dec ff in m=8 ", 8, 2048, 512},       {"t5 lm_head m=8   ", 8, 32128, 512},
+      {"bart dec q m=1   ", 1, 1024, 1024},
       {"bart dec ff in m=1", 1, 4096, 1024},     {"bart dec ff in m=4", 4, 4096, 1024},
       {"bart lm_head m=1 ", 1, 50264, 1024},     {"bart lm_head m=4 ", 4, 50264, 1024},
   };
