@@ -4,9 +4,9 @@
 // work on 16-wide column blocks ("panels" below: two ymm per k step), large-m tiles of 6 rows x 16
 // columns (12 of the 16 ymm registers hold accumulators), and for small m (decoder) up to 4 blocks
 // per pass (m = 1), else 2 (one 32-wide panel: each k step one 128-byte run), rows in pairs for
-// m = 2..8 (beams, batched decoder steps; later pairs re-read the panel from L1/L2). Linear weights are stored 32 wide (the shared
-// layout of kernels_internal.h, read in place from model files), so 16-wide block q of a weight
-// lies at (q / 2) * k*32 + (q % 2) * 16 with k steps 32 apart: every tile addresses block q as
+// m = 2..8 (beams, batched decoder steps; later pairs re-read the panel from L1/L2). Linear
+// weights are stored 32 wide (the shared layout of kernels_internal.h, read in place from model
+// files), so 16-wide block q of a weight lies at (q / 2) * k*32 + (q % 2) * 16 with k steps 32 apart: every tile addresses block q as
 // b + (q / 2) * outer + (q % 2) * inner. Lane masks for ragged edges are integer vectors.
 #include "engine/kernels/intrinsics.h"
 
@@ -136,10 +136,6 @@ void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, 
   }
   for (; q + 2 <= np; q += 2) {
     const int64_t jq = j0 + q * kNr;
-    if (m == 1) {
-      tile<1, 2>(a, lda, k, at(q), ldbk, pstride, outer, 0, jq, e, false, true);
-      continue;
-    }
     // Both 16-wide halves of the 32-wide panel in one pass (each k step is one 128-byte run), rows in
     // pairs (8 accumulators; 3 rows would spill one to the stack): the first pair streams the panel,
     // the others re-read it from L1/L2.
