@@ -4,7 +4,8 @@
 // which hypotheses survive. log_softmax follows torch's CPU kernel operation by operation:
 // max, then s = sum(exp(x - max)) in float32 (interleaved lanes as the vector kernel adds them),
 // then out = (x - max) - log(s) — two roundings, in that order (x - (max + log s) would differ).
-// exp and log come from the C library (correctly rounded in practice); torch uses SLEEF (<= 1 ulp),
+// exp and log come from the C library (correctly rounded in practice; exp through its SIMD twins in
+// kernels::exp_lane_sums, same bits); torch uses SLEEF (<= 1 ulp),
 // so the sum can still differ from torch in its last bit on rare rows. That is the only known
 // source of disagreement for identical logits.
 #include "engine/decoding/logits_process.h"
@@ -15,10 +16,12 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/kernels/vecmath.h"
+
 namespace sealsum::decoding {
 
 namespace {
-constexpr int kLanes = 8;  // AVX2 float lanes of torch's Vectorized<float>
+constexpr int kLanes = 8;  // AVX2 float lanes of torch's Vectorized<float>, as kernels::exp_lane_sums adds them
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }  // namespace
 
@@ -65,16 +68,10 @@ void shift_row(const float* in, float* out, int64_t n, float mx, float lse) {
 
 void log_softmax_row(const float* in, float* out, int64_t n) {
   const float mx = row_max(in, n);
-  // Lane l sums exp(in[i] - mx) for i = l, l + kLanes, ... in increasing i. Whole groups of kLanes
-  // first, so that the lanes stay in registers across the calls to exp; then the tail.
+  // Lane l sums exp(in[i] - mx) for i = l, l + kLanes, ... in increasing i, with the C library's
+  // exp bit for bit (kernels::exp_lane_sums runs it 8 or 16 wide).
   std::array<float, kLanes> lane{};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    std::array<float, kLanes> e;
-    for (int l = 0; l < kLanes; ++l) e[static_cast<size_t>(l)] = std::exp(in[i + l] - mx);
-    for (int l = 0; l < kLanes; ++l) lane[static_cast<size_t>(l)] += e[static_cast<size_t>(l)];
-  }
-  for (; i < n; ++i) lane[static_cast<size_t>(i % kLanes)] += std::exp(in[i] - mx);
+  kernels::exp_lane_sums(in, n, mx, lane.data());
   // Lanes at or beyond n (rows shorter than a vector) hold 0 and are not added.
   float sum = lane[0];
   for (int64_t l = 1; l < kLanes && l < n; ++l) sum += lane[static_cast<size_t>(l)];

@@ -401,6 +401,7 @@ void gelu_tanh_avx2(float* x, int64_t n) {
 
 }  // namespace
 
-const VecMath kVecMathAvx2 = {exp_shift_sum_avx2, max_of_avx2, gelu_erf_avx2, gelu_tanh_avx2};
+const VecMath kVecMathAvx2 = {exp_shift_sum_avx2, max_of_avx2, gelu_erf_avx2, gelu_tanh_avx2,
+                            exp_lane_sums_avx2};
 
 }  // namespace sealsum::kernels::detail

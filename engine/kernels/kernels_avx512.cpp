@@ -409,6 +409,7 @@ void gelu_tanh_avx512(float* x, int64_t n) {
 
 }  // namespace
 
-const VecMath kVecMathAvx512 = {exp_shift_sum_avx512, max_of_avx512, gelu_erf_avx512, gelu_tanh_avx512};
+const VecMath kVecMathAvx512 = {exp_shift_sum_avx512, max_of_avx512, gelu_erf_avx512, gelu_tanh_avx512,
+                              exp_lane_sums_avx512};
 
 }  // namespace sealsum::kernels::detail

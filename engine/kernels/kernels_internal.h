@@ -113,7 +113,10 @@ struct VecMath {
   float (*max_of)(const float* x, int64_t n);
   void (*gelu_erf)(float* x, int64_t n);
   void (*gelu_tanh)(float* x, int64_t n);
+  void (*exp_lane_sums)(const float* x, int64_t n, float shift, float* lanes);
 };
+void exp_lane_sums_avx2(const float* x, int64_t n, float shift, float* lanes);    // libm_exp_avx2.cpp
+void exp_lane_sums_avx512(const float* x, int64_t n, float shift, float* lanes);  // libm_exp_avx512.cpp
 extern const VecMath kVecMathScalar;
 extern const VecMath kVecMathAvx2;
 extern const VecMath kVecMathAvx512;

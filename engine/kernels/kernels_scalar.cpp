@@ -128,8 +128,13 @@ void gelu_tanh_scalar(float* x, int64_t n) {
   }
 }
 
+void exp_lane_sums_scalar(const float* x, int64_t n, float shift, float* lanes) {
+  for (int64_t j = 0; j < n; ++j) lanes[j % 8] += std::exp(x[j] - shift);
+}
+
 }  // namespace
 
-const VecMath kVecMathScalar = {exp_shift_sum_scalar, max_of_scalar, gelu_erf_scalar, gelu_tanh_scalar};
+const VecMath kVecMathScalar = {exp_shift_sum_scalar, max_of_scalar, gelu_erf_scalar, gelu_tanh_scalar,
+                                exp_lane_sums_scalar};
 
 }  // namespace sealsum::kernels::detail

@@ -19,5 +19,6 @@ double exp_shift_sum(const float* x, float* out, int64_t n, float shift) { retur
 float max_of(const float* x, int64_t n) { return vm().max_of(x, n); }
 void gelu_erf(float* x, int64_t n) { vm().gelu_erf(x, n); }
 void gelu_tanh(float* x, int64_t n) { vm().gelu_tanh(x, n); }
+void exp_lane_sums(const float* x, int64_t n, float shift, float lanes[8]) { vm().exp_lane_sums(x, n, shift, lanes); }
 
 }  // namespace sealsum::kernels

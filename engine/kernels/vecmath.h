@@ -22,5 +22,11 @@ float max_of(const float* x, int64_t n);
 void gelu_erf(float* x, int64_t n);
 // In place: x = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 void gelu_tanh(float* x, int64_t n);
+// lanes[l] += exp(x[i] − shift) for every i < n with i mod 8 = l, in increasing i, in float: bit for
+// bit a plain loop over std::exp(float), on every ISA (beam search's log_softmax ranks sums of these
+// and must keep the library's rounding, engine/decoding/logits_process.cpp). The SIMD twins
+// reproduce glibc's expf operation by operation (libm_exp.h); where the running C library computes
+// expf differently, vecmath_test fails.
+void exp_lane_sums(const float* x, int64_t n, float shift, float lanes[8]);
 
 }  // namespace sealsum::kernels
