@@ -194,25 +194,46 @@ inline __m512 hsum16(const __m512 (&v)[16]) {
 // trans_b with few rows (decoder attention scores q·kᵀ, m = 1..4): packing Bᵀ would cost as much
 // as the product, so each output is a dot product along k (16 lanes, one fused multiply-add per
 // 16 k in increasing k, then the horizontal sum of hsum16), 16 columns of B at a time for one row
-// (independent accumulators; the 16 columns stay in L1 for the next row). Columns past n reuse
-// row n-1 and are not stored. A row's results do not depend on m.
-void dot_rows(const float* a, int64_t lda, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb,
-              const Epilogue& e) {
-  for (int64_t j = 0; j < n; j += 16) {
-    const float* brow[16];
-    for (int jj = 0; jj < 16; ++jj) brow[jj] = b + std::min(j + jj, n - 1) * ldb;
-    const __mmask16 mn = tail_mask(n - j);
-    for (int64_t r = 0; r < m; ++r) {
-      __m512 acc[16];
+// (the 16 columns stay in L1 for the next row). Columns past n reuse row n-1 and are not stored.
+// A row's results do not depend on m. The row of a is held in KC registers when k <= 16·KC
+// (KC = 1..8; attention heads have k = 64), and each column's dot product runs to completion
+// before the next: one B pointer live instead of 16 (with 16 the compiler kept pointers in vector
+// registers and spilled accumulators to the stack: ~2x slower). KC = 0: any k, a reloaded.
+template <int KC>
+inline __m512 row_dots16(const float* ar, int64_t k, const float* b, int64_t ldb, int64_t j, int64_t n) {
+  __m512 av[KC > 0 ? KC : 1];
+  if constexpr (KC > 0) {
+#pragma GCC unroll 8
+    for (int c = 0; c < KC; ++c) av[c] = _mm512_maskz_loadu_ps(tail_mask(k - 16 * c), ar + 16 * c);
+  }
+  __m512 acc[16];
 #pragma GCC unroll 16
-      for (int jj = 0; jj < 16; ++jj) acc[jj] = _mm512_setzero_ps();
+  for (int jj = 0; jj < 16; ++jj) {
+    const float* bj = b + std::min(j + jj, n - 1) * ldb;
+    __m512 sum = _mm512_setzero_ps();
+    if constexpr (KC > 0) {
+#pragma GCC unroll 8
+      for (int c = 0; c < KC; ++c) {
+        sum = _mm512_fmadd_ps(av[c], _mm512_maskz_loadu_ps(tail_mask(k - 16 * c), bj + 16 * c), sum);
+      }
+    } else {
       for (int64_t kk = 0; kk < k; kk += 16) {
         const __mmask16 mk = tail_mask(k - kk);
-        const __m512 av = _mm512_maskz_loadu_ps(mk, a + r * lda + kk);
-#pragma GCC unroll 16
-        for (int jj = 0; jj < 16; ++jj) acc[jj] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk, brow[jj] + kk), acc[jj]);
+        sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, ar + kk), _mm512_maskz_loadu_ps(mk, bj + kk), sum);
       }
-      const __m512 v = _mm512_mul_ps(_mm512_set1_ps(e.alpha), hsum16(acc));
+    }
+    acc[jj] = sum;
+  }
+  return hsum16(acc);
+}
+
+template <int KC>
+void dot_rows_k(const float* a, int64_t lda, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb,
+                const Epilogue& e) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 mn = tail_mask(n - j);
+    for (int64_t r = 0; r < m; ++r) {
+      const __m512 v = _mm512_mul_ps(_mm512_set1_ps(e.alpha), row_dots16<KC>(a + r * lda, k, b, ldb, j, n));
       float* out = e.c + r * e.ldc + j;
       if (e.beta == 0.0f) {
         _mm512_mask_storeu_ps(out, mn, v);
@@ -222,6 +243,22 @@ void dot_rows(const float* a, int64_t lda, int64_t m, int64_t n, int64_t k, cons
         for (int jj = 0; jj < 16 && j + jj < n; ++jj) out[jj] = vals[jj] + e.beta * out[jj];
       }
     }
+  }
+}
+
+void dot_rows(const float* a, int64_t lda, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb,
+              const Epilogue& e) {
+  switch ((k + 15) / 16) {
+    case 0:
+    case 1: dot_rows_k<1>(a, lda, m, n, k, b, ldb, e); break;
+    case 2: dot_rows_k<2>(a, lda, m, n, k, b, ldb, e); break;
+    case 3: dot_rows_k<3>(a, lda, m, n, k, b, ldb, e); break;
+    case 4: dot_rows_k<4>(a, lda, m, n, k, b, ldb, e); break;
+    case 5: dot_rows_k<5>(a, lda, m, n, k, b, ldb, e); break;
+    case 6: dot_rows_k<6>(a, lda, m, n, k, b, ldb, e); break;
+    case 7: dot_rows_k<7>(a, lda, m, n, k, b, ldb, e); break;
+    case 8: dot_rows_k<8>(a, lda, m, n, k, b, ldb, e); break;
+    default: dot_rows_k<0>(a, lda, m, n, k, b, ldb, e); break;
   }
 }
 
