@@ -155,44 +155,54 @@ void small_m(const float* a, int64_t lda, int64_t m, int64_t k, const float* b, 
   }
 }
 
-// trans_b with few rows (decoder attention scores q·kᵀ, m = 1..4): each output is a dot product
-// along k (8 lanes, then a horizontal sum), J columns of B at a time (J = 4 for m <= 2, else 2, to
-// stay within 16 ymm registers). Columns past n reuse row n-1 and are not stored.
-inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+// Lane j: the sum of v[j]'s lanes, added as lanes i and i+4, then i and i+2, then i and i+1.
+inline __m256 hsum8x8(const __m256 (&v)[8]) {
+  __m256 a[4], b[2];
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {  // low half: v[2p]'s lanes i + (i+4); high half: v[2p+1]'s
+    a[p] = _mm256_add_ps(_mm256_permute2f128_ps(v[2 * p], v[2 * p + 1], 0x20),
+                         _mm256_permute2f128_ps(v[2 * p], v[2 * p + 1], 0x31));
+  }
+#pragma GCC unroll 2
+  for (int q = 0; q < 2; ++q) {  // half h: (0 + 2, 1 + 3) of v[4q + h], then of v[4q + 2 + h]
+    b[q] = _mm256_add_ps(_mm256_shuffle_ps(a[2 * q], a[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm256_shuffle_ps(a[2 * q], a[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // half h: the sums of v[h], v[2 + h], v[4 + h], v[6 + h]
+  const __m256 c = _mm256_add_ps(_mm256_shuffle_ps(b[0], b[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm256_shuffle_ps(b[0], b[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm256_permutevar8x32_ps(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-template <int R, int J>
-void dot_rows(const float* a, int64_t lda, int64_t n, int64_t k, const float* b, int64_t ldb, const Epilogue& e) {
-  for (int64_t j = 0; j < n; j += J) {
-    const float* brow[J];
-    for (int jj = 0; jj < J; ++jj) brow[jj] = b + std::min<int64_t>(j + jj, n - 1) * ldb;
-    __m256 acc[R][J];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-      for (int jj = 0; jj < J; ++jj) acc[r][jj] = _mm256_setzero_ps();
-    }
-    for (int64_t kk = 0; kk < k; kk += 8) {
-      const bool full = k - kk >= 8;
-      const __m256i mk = tail_mask(k - kk);
-      __m256 av[R];
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) av[r] = full ? _mm256_loadu_ps(a + r * lda + kk) : _mm256_maskload_ps(a + r * lda + kk, mk);
-#pragma GCC unroll 4
-      for (int jj = 0; jj < J; ++jj) {
-        const __m256 bv = full ? _mm256_loadu_ps(brow[jj] + kk) : _mm256_maskload_ps(brow[jj] + kk, mk);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) acc[r][jj] = _mm256_fmadd_ps(av[r], bv, acc[r][jj]);
+// trans_b with few rows (decoder attention scores q·kᵀ, m = 1..4): each output is a dot product
+// along k (8 lanes, one fused multiply-add per 8 k in increasing k, then a horizontal sum), 8
+// columns of B at a time for one row (8 accumulators; the 8 columns stay in L1 for the next row),
+// their 8 horizontal sums done together by hsum8x8 (one store instead of eight scalar reductions,
+// the same adds: these bits are those of the earlier one-vector-at-a-time reduction). Columns past
+// n reuse row n-1 and are not stored. A row's results do not depend on m.
+void dot_rows(const float* a, int64_t lda, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb,
+              const Epilogue& e) {
+  for (int64_t j = 0; j < n; j += 8) {
+    for (int64_t r = 0; r < m; ++r) {
+      const float* ar = a + r * lda;
+      __m256 acc[8];
+#pragma GCC unroll 8
+      for (int jj = 0; jj < 8; ++jj) acc[jj] = _mm256_setzero_ps();
+      for (int64_t kk = 0; kk < k; kk += 8) {
+        const bool full = k - kk >= 8;
+        const __m256i mk = tail_mask(k - kk);
+        const __m256 av = full ? _mm256_loadu_ps(ar + kk) : _mm256_maskload_ps(ar + kk, mk);
+#pragma GCC unroll 8
+        for (int jj = 0; jj < 8; ++jj) {
+          const float* bj = b + std::min<int64_t>(j + jj, n - 1) * ldb + kk;
+          acc[jj] = _mm256_fmadd_ps(av, full ? _mm256_loadu_ps(bj) : _mm256_maskload_ps(bj, mk), acc[jj]);
+        }
       }
-    }
-    for (int r = 0; r < R; ++r) {
-      for (int jj = 0; jj < J && j + jj < n; ++jj) {
+      alignas(32) float h[8];
+      _mm256_store_ps(h, hsum8x8(acc));
+      for (int jj = 0; jj < 8 && j + jj < n; ++jj) {
         float* out = e.c + r * e.ldc + j + jj;
-        const float v = e.alpha * hsum8(acc[r][jj]);
+        const float v = e.alpha * h[jj];
         *out = e.beta != 0.0f ? v + e.beta * *out : v;
       }
     }
@@ -242,12 +252,7 @@ void gemm_avx2(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const Epilogue e{c, ldc, n, nullptr, alpha, beta, true};
   if (trans_b && m <= 4) {
-    switch (m) {
-      case 1: dot_rows<1, 4>(a, lda, n, k, b, ldb, e); break;
-      case 2: dot_rows<2, 4>(a, lda, n, k, b, ldb, e); break;
-      case 3: dot_rows<3, 2>(a, lda, n, k, b, ldb, e); break;
-      default: dot_rows<4, 2>(a, lda, n, k, b, ldb, e); break;
-    }
+    dot_rows(a, lda, m, n, k, b, ldb, e);
     return;
   }
   const int64_t panels = (n + kNr - 1) / kNr;
