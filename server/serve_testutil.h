@@ -22,18 +22,18 @@
 #include "secure/keyrelease/simulated_source.h"
 #include "common/encoding.h"
 #include "secure/sealed.h"
+#include "secure/sealed_testutil.h"
 #include "server/serve.h"
 #include "server/serve_verify.h"
 
 namespace sealsum::server::testutil {
 
+// This test process's scratch directory: made fresh by mkdtemp and removed at exit. (It was named
+// by the pid and reused: a directory left by an earlier process with the same pid still held key
+// files, and `sealsum keygen` refuses to overwrite one, which failed the Azure serve tests.)
 inline std::filesystem::path temp_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("sealsum-serve-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static const secure::testing::TempDir dir;
+  return dir.path();
 }
 
 inline std::string shell_quote(const std::string& s) {
