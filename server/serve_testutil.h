@@ -4,7 +4,6 @@
 // throws when they are missing: tests fail, never skip).
 #pragma once
 
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
