@@ -8,6 +8,7 @@
 // cores (it still includes the pool's brief spin-waits).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -72,6 +73,78 @@ Timing time_calls(F&& f, double min_time) {
     best.cpu = std::min(best.cpu, (cpu_now() - c0) / static_cast<double>(calls));
   }
   return best;
+}
+
+// One decoder step's linears of t5-small (6 layers: self q/k/v/o, cross q/o, ff in/out; lm_head),
+// every matrix distinct (~37 MiB int8, ~147 MiB f32), run in order for m = 1 (greedy) and m = 4
+// (beam 4): the step cost and beam/greedy ratio the weights alone set, with the weights streaming
+// from wherever they settle (L3 or DRAM), as in a real decode.
+void decoder_step_cases(Isa isa, const std::string& filter, double min_time, ThreadPool* pool) {
+  const std::string label = "t5 decoder step";
+  if (!filter.empty() && label.find(filter) == std::string::npos) return;
+  struct Shape { int64_t n, k; };
+  std::vector<Shape> shapes;
+  for (int layer = 0; layer < 6; ++layer) {
+    for (int i = 0; i < 6; ++i) shapes.push_back({512, 512});
+    shapes.push_back({2048, 512});
+    shapes.push_back({512, 2048});
+  }
+  shapes.push_back({32128, 512});
+  for (const bool i8 : {false, true}) {
+    std::vector<PackedMatrix> mats;
+    double bytes = 0;
+    for (const Shape& s : shapes) {
+      const auto w = random_floats(static_cast<size_t>(s.n * s.k));
+      if (i8) {
+        std::vector<int8_t> codes(w.size());
+        for (size_t i = 0; i < w.size(); ++i) codes[i] = static_cast<int8_t>(std::lround(w[i] * 127.0f));
+        const std::vector<float> scales(static_cast<size_t>(s.n), 0.01f);
+        mats.push_back(pack_matrix_i8(codes.data(), scales.data(), s.n, s.k));
+      } else {
+        mats.push_back(pack_matrix(w.data(), s.n, s.k));
+      }
+      bytes += static_cast<double>(s.n * s.k) * (i8 ? 1.0 : 4.0);
+    }
+    const auto x = random_floats(static_cast<size_t>(4 * 2048));
+    std::vector<float> y(static_cast<size_t>(4 * 32128));
+    double one = 0;
+    for (const int64_t m : {1, 4}) {
+      const Timing t = time_calls(
+          [&] {
+            for (size_t i = 0; i < mats.size(); ++i) linear(x.data(), m, mats[i], nullptr, y.data(), pool);
+          },
+          min_time * 3);
+      if (m == 1) one = t.wall;
+      std::printf("%-6s t=1 %s %s m=%lld: %8.1f us per step, %5.1f GB/s(W)%s\n", isa_name(isa),
+                  i8 ? "i8lin " : "linear", label.c_str(), static_cast<long long>(m), t.wall * 1e6,
+                  bytes / t.wall * 1e-9, m == 1 ? "" : (" | x" + std::to_string(t.wall / one).substr(0, 4) + " of m=1").c_str());
+      std::fflush(stdout);
+    }
+  }
+  // The step's cross-attention (48 heads, L = 512, dh = 64): q·kᵀ and P·V over 12 MiB of f32 keys
+  // and values, each head's distinct.
+  constexpr int64_t kHeads = 48, kL = 512, kDh = 64;
+  const auto keys = random_floats(static_cast<size_t>(kHeads * kL * kDh));
+  const auto values = random_floats(static_cast<size_t>(kHeads * kL * kDh));
+  const auto q = random_floats(static_cast<size_t>(4 * kDh));
+  std::vector<float> scores(static_cast<size_t>(4 * kL)), out(static_cast<size_t>(4 * kDh));
+  double one = 0;
+  for (const int64_t m : {1, 4}) {
+    const Timing t = time_calls(
+        [&] {
+          for (int64_t h = 0; h < kHeads; ++h) {
+            const float* kh = keys.data() + h * kL * kDh;
+            gemm(true, m, kL, kDh, 0.125f, q.data(), kDh, kh, kDh, 0.0f, scores.data(), kL);
+            gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + h * kL * kDh, kDh, 0.0f, out.data(), kDh);
+          }
+        },
+        min_time * 3);
+    if (m == 1) one = t.wall;
+    std::printf("%-6s t=1 gemm   t5 cross-attention step m=%lld: %8.1f us per step, %5.1f GB/s(K,V)%s\n", isa_name(isa),
+                static_cast<long long>(m), t.wall * 1e6, 8.0 * kHeads * kL * kDh / t.wall * 1e-9,
+                m == 1 ? "" : (" | x" + std::to_string(t.wall / one).substr(0, 4) + " of m=1").c_str());
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace
@@ -149,6 +222,7 @@ int main(int argc, char** argv) {
                     static_cast<long long>(c.k), flops / tq.wall * 1e-9, bytes / 4 / tq.wall * 1e-9, tq.wall * 1e6);
         std::fflush(stdout);
       }
+      if (threads == 1) decoder_step_cases(isa, filter, min_time, &pool);
       if (threads != 1) continue;  // gemm() is single-threaded (callers split over heads)
       for (const auto& c : gemm_cases) {
         const std::string label = std::string(c.name);
