@@ -14,7 +14,7 @@
 // Speed notes (sealsum_kernels_bench "t5 decoder step", this machine, SEALSUM_ISA=avx2 paths):
 // - Every fixed-count loop carries `#pragma GCC unroll`: without it GCC kept acc[] and bv[] in
 //   memory (a load, add and store per dot product, bv copied through the stack in halves), and a
-//   t5-small step took 6.5 ms for one row and ~18 ms for four (maddubs path); unrolled, 4.9 / 8.1.
+//   t5-small step took 6.5 ms for one row and ~18 ms for four (maddubs path); unrolled, 4.9 / 9.6.
 // - The tiles prefetch the panels swept next (see kernels_avx512_vnni.cpp: the tiles' own loads
 //   alone did not keep the weight stream busy while they computed). m = 1 (two panels) fetches
 //   the next two: one row 4.7 -> 4.2 ms (maddubs), ~1 % (AVX-VNNI); m >= 2 sweeps one panel per
