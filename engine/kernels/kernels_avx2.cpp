@@ -71,11 +71,11 @@ inline void tile(const float* a, int64_t lda, int64_t kc, const float* b, int64_
       bv[2 * q] = _mm256_loadu_ps(bq);
       bv[2 * q + 1] = _mm256_loadu_ps(bq + 8);
     }
-    if constexpr (kPrefetchNext) {
+    if constexpr (kPrefetchNext) {  // the next P / 2 32-wide panels, this k step (128 bytes each)
 #pragma GCC unroll 4
-      for (int q = 0; q < P; q += 2) {
-        _mm_prefetch(reinterpret_cast<const char*>(b + (P / 2 + q / 2) * outer), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b + (P / 2 + q / 2) * outer + 16), _MM_HINT_T0);
+      for (int q = P / 2; q < P; ++q) {
+        _mm_prefetch(reinterpret_cast<const char*>(b + q * outer), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b + q * outer + 16), _MM_HINT_T0);
       }
     }
     b += ldbk;

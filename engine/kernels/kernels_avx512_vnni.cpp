@@ -69,7 +69,7 @@ inline void tile(const uint8_t* x, int64_t kp, const int8_t* b, int64_t pstride,
       bv[2 * q] = _mm512_loadu_si512(b + q * pstride + g * kNr);
       bv[2 * q + 1] = _mm512_loadu_si512(b + q * pstride + g * kNr + 64);
     }
-    if (kPrefetchNext) {
+    if constexpr (kPrefetchNext) {
 #pragma GCC unroll 8
       for (int q = P; q < 2 * P; ++q) {
         _mm_prefetch(reinterpret_cast<const char*>(b + q * pstride + g * kNr), _MM_HINT_T0);

@@ -79,9 +79,24 @@ Timing time_calls(F&& f, double min_time) {
 // every matrix distinct (~37 MiB int8, ~147 MiB f32), run in order for m = 1 (greedy) and m = 4
 // (beam 4): the step cost and beam/greedy ratio the weights alone set, with the weights streaming
 // from wherever they settle (L3 or DRAM), as in a real decode.
+// Times step(m) for m = 1 and 4 and prints each with the bytes it streams per second and, for m = 4,
+// its cost relative to m = 1.
+template <class Step>
+void time_rows(Isa isa, const char* what, const char* unit, double bytes, double min_time, Step&& step) {
+  double one = 0;
+  for (const int64_t m : {1, 4}) {
+    const Timing t = time_calls([&] { step(m); }, min_time * 3);
+    if (m == 1) one = t.wall;
+    std::printf("%-6s t=1 %s m=%lld: %8.1f us per step, %5.1f GB/s(%s)", isa_name(isa), what,
+                static_cast<long long>(m), t.wall * 1e6, bytes / t.wall * 1e-9, unit);
+    if (m != 1) std::printf(" | x%.2f of m=1", t.wall / one);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+}
+
 void decoder_step_cases(Isa isa, const std::string& filter, double min_time, ThreadPool* pool) {
-  const std::string label = "t5 decoder step";
-  if (!filter.empty() && label.find(filter) == std::string::npos) return;
+  if (!filter.empty() && std::string("t5 decoder step").find(filter) == std::string::npos) return;
   struct Shape { int64_t n, k; };
   std::vector<Shape> shapes;
   for (int layer = 0; layer < 6; ++layer) {
@@ -107,19 +122,9 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
     }
     const auto x = random_floats(static_cast<size_t>(4 * 2048));
     std::vector<float> y(static_cast<size_t>(4 * 32128));
-    double one = 0;
-    for (const int64_t m : {1, 4}) {
-      const Timing t = time_calls(
-          [&] {
-            for (size_t i = 0; i < mats.size(); ++i) linear(x.data(), m, mats[i], nullptr, y.data(), pool);
-          },
-          min_time * 3);
-      if (m == 1) one = t.wall;
-      std::printf("%-6s t=1 %s %s m=%lld: %8.1f us per step, %5.1f GB/s(W)%s\n", isa_name(isa),
-                  i8 ? "i8lin " : "linear", label.c_str(), static_cast<long long>(m), t.wall * 1e6,
-                  bytes / t.wall * 1e-9, m == 1 ? "" : (" | x" + std::to_string(t.wall / one).substr(0, 4) + " of m=1").c_str());
-      std::fflush(stdout);
-    }
+    time_rows(isa, i8 ? "i8lin  t5 decoder step" : "linear t5 decoder step", "W", bytes, min_time, [&](int64_t m) {
+      for (const PackedMatrix& w : mats) linear(x.data(), m, w, nullptr, y.data(), pool);
+    });
   }
   // The step's cross-attention (48 heads, L = 512, dh = 64): q·kᵀ and P·V over 12 MiB of f32 keys
   // and values, each head's distinct.
@@ -128,23 +133,13 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
   const auto values = random_floats(static_cast<size_t>(kHeads * kL * kDh));
   const auto q = random_floats(static_cast<size_t>(4 * kDh));
   std::vector<float> scores(static_cast<size_t>(4 * kL)), out(static_cast<size_t>(4 * kDh));
-  double one = 0;
-  for (const int64_t m : {1, 4}) {
-    const Timing t = time_calls(
-        [&] {
-          for (int64_t h = 0; h < kHeads; ++h) {
-            const float* kh = keys.data() + h * kL * kDh;
-            gemm(true, m, kL, kDh, 0.125f, q.data(), kDh, kh, kDh, 0.0f, scores.data(), kL);
-            gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + h * kL * kDh, kDh, 0.0f, out.data(), kDh);
-          }
-        },
-        min_time * 3);
-    if (m == 1) one = t.wall;
-    std::printf("%-6s t=1 gemm   t5 cross-attention step m=%lld: %8.1f us per step, %5.1f GB/s(K,V)%s\n", isa_name(isa),
-                static_cast<long long>(m), t.wall * 1e6, 8.0 * kHeads * kL * kDh / t.wall * 1e-9,
-                m == 1 ? "" : (" | x" + std::to_string(t.wall / one).substr(0, 4) + " of m=1").c_str());
-    std::fflush(stdout);
-  }
+  time_rows(isa, "gemm   t5 cross-attention step", "K,V", 8.0 * kHeads * kL * kDh, min_time, [&](int64_t m) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      const int64_t at = h * kL * kDh;
+      gemm(true, m, kL, kDh, 0.125f, q.data(), kDh, keys.data() + at, kDh, 0.0f, scores.data(), kL);
+      gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + at, kDh, 0.0f, out.data(), kDh);
+    }
+  });
 }
 
 }  // namespace
@@ -222,8 +217,8 @@ int main(int argc, char** argv) {
                     static_cast<long long>(c.k), flops / tq.wall * 1e-9, bytes / 4 / tq.wall * 1e-9, tq.wall * 1e6);
         std::fflush(stdout);
       }
-      if (threads == 1) decoder_step_cases(isa, filter, min_time, &pool);
       if (threads != 1) continue;  // gemm() is single-threaded (callers split over heads)
+      decoder_step_cases(isa, filter, min_time, &pool);
       for (const auto& c : gemm_cases) {
         const std::string label = std::string(c.name);
         if (!filter.empty() && label.find(filter) == std::string::npos) continue;
