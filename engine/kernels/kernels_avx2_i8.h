@@ -71,13 +71,7 @@ inline void tile(const uint8_t* x, int64_t kp, const int8_t* b, int64_t pstride,
         bv[4 * q + h] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * pstride + g * kNr + 32 * h));
       }
     }
-    if constexpr (kPrefetchNext) {
-#pragma GCC unroll 8
-      for (int q = P; q < 2 * P; ++q) {
-        _mm_prefetch(reinterpret_cast<const char*>(b + q * pstride + g * kNr), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b + q * pstride + g * kNr + 64), _MM_HINT_T0);
-      }
-    }
+    if constexpr (kPrefetchNext) prefetch_next_i8_panels<P>(b + g * kNr, pstride);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       int32_t four;

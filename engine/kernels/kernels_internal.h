@@ -97,6 +97,19 @@ void linear_bf16_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl
 void quantize_rows(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs);
 // The same, bit for bit, with AVX-512 (kernels_avx512_vnni.cpp; used with the AVX-512 VNNI kernel).
 void quantize_rows_avx512(const float* x, int64_t m, int64_t k, int64_t kp, uint8_t* xu, float* xs);
+// int8 tiles (kernels_avx2_i8.h, kernels_avx512_vnni.cpp): prefetch into L1 the 128 bytes of one k
+// group (4 values of 32 outputs) of panels P..2P-1, the ones the caller sweeps after the P it reads now;
+// `at` is that k group in panel 0, panel q lies q*pstride further. A hint only: never faults, no
+// effect on results.
+template <int P>
+inline void prefetch_next_i8_panels(const int8_t* at, int64_t pstride) {
+#pragma GCC unroll 8
+  for (int q = P; q < 2 * P; ++q) {
+    __builtin_prefetch(at + q * pstride, 0, 3);
+    __builtin_prefetch(at + q * pstride + 64, 0, 3);
+  }
+}
+
 // The int8 kernel for `isa` given the CPU's VNNI support (tests call each directly).
 LinearI8Fn linear_i8_fn(Isa isa);
 
