@@ -61,6 +61,15 @@ GemmFn gemm_fn(Isa isa) {
 
 }  // namespace
 
+LinearPanelsFn linear_bf16_fn(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return linear_bf16_avx512;
+    case Isa::kAvx2: return linear_bf16_avx2;
+    case Isa::kScalar: return linear_bf16_scalar;
+  }
+  return linear_bf16_scalar;
+}
+
 LinearI8Fn linear_i8_fn(Isa isa) {
   switch (isa) {
     case Isa::kAvx512:
@@ -268,9 +277,8 @@ void linear(const float* x, int64_t m, const PackedMatrix& w, const float* bias,
     pool->parallel_for(im.panels, grain, [&](int64_t pb, int64_t pe) { fn(xq, xsc, m, im, pb, pe, bias, y, im.n); });
     return;
   }
-  const detail::LinearPanelsFn fn = im.wtype == PackedMatrix::Impl::WType::kBF16
-                                        ? (im.isa == Isa::kAvx512 ? detail::linear_bf16_avx512 : detail::linear_bf16_scalar)
-                                        : detail::linear_fn(im.isa);
+  const detail::LinearPanelsFn fn = im.wtype == PackedMatrix::Impl::WType::kBF16 ? detail::linear_bf16_fn(im.isa)
+                                                                                 : detail::linear_fn(im.isa);
   const int64_t n = im.n, k = im.k, ldx = k;
   if (pool == nullptr || pool->size() <= 1) {
     fn(x, ldx, m, im, 0, im.panels, bias, y, n);

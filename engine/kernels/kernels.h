@@ -5,7 +5,8 @@
 // unknown value is a startup error, never a silent fallback). Each ISA lives in its own translation
 // unit compiled with its own flags (kernels_avx2.cpp: -mavx2 -mfma; kernels_avx512.cpp:
 // -mavx512f -mavx512bw -mavx512vl -mfma; the quantized-weight kernels: kernels_avx512_vnni.cpp,
-// kernels_avx_vnni.cpp, kernels_avx2_i8.cpp (int8) and kernels_avx512_bf16.cpp, see
+// kernels_avx_vnni.cpp, kernels_avx2_i8.cpp (int8), kernels_avx512_bf16.cpp and
+// kernels_avx2_bf16.cpp (bf16), see
 // engine/CMakeLists.txt); no other file uses intrinsics. Every fast kernel has a scalar twin in
 // kernels_scalar.cpp, and tests compare them on ragged shapes (int8: bit for bit).
 //
@@ -70,7 +71,8 @@ PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n,
 
 // bf16 weights in the 32-wide panel layout (2-byte elements, 64-byte aligned; weights/panel_layout.h):
 // a view (the panels must outlive it and stay unchanged). linear() widens them to f32 in the kernel
-// (AVX-512; scalar elsewhere) and keeps the f32 summation contract; activations stay f32.
+// (AVX-512 and AVX2 give the same bits; the scalar twin is within the f32 tolerance of them) and keeps
+// the f32 summation contract; activations stay f32.
 PackedMatrix view_panels_bf16(const uint16_t* panels, int64_t n, int64_t k);
 
 // y[m, n] = x[m, k] · Wᵀ (+ bias[n] if bias != nullptr). x and y are contiguous row-major.

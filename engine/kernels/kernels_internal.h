@@ -91,6 +91,9 @@ void linear_bf16_scalar(const float*, int64_t, int64_t, const PackedMatrix::Impl
                         const float*, float*, int64_t);
 void linear_bf16_avx512(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
                         const float*, float*, int64_t);
+// The same outputs, bit for bit, with AVX2 + FMA (kernels_avx2_bf16.cpp).
+void linear_bf16_avx2(const float*, int64_t, int64_t, const PackedMatrix::Impl&, int64_t, int64_t,
+                      const float*, float*, int64_t);
 // Per-row symmetric quantization of x [m, k] into xu [m, kp] and xs [m]: xs[i] = max|x[i, :]| / 127
 // (0 for a zero row; NaN, with all codes 0, when the row holds NaN or infinity), code =
 // round-half-even(x · 127 / max) in -127..127. Shared by every ISA (plain C++).
@@ -112,6 +115,8 @@ inline void prefetch_next_i8_panels(const int8_t* at, int64_t pstride) {
 
 // The int8 kernel for `isa` given the CPU's VNNI support (tests call each directly).
 LinearI8Fn linear_i8_fn(Isa isa);
+// The bf16 kernel for `isa`.
+LinearPanelsFn linear_bf16_fn(Isa isa);
 
 void gemm_scalar(bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                  float, float*, int64_t);

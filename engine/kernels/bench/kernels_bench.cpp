@@ -20,6 +20,7 @@
 #include "engine/kernels/isa.h"
 #include "engine/kernels/kernels.h"
 #include "engine/kernels/threadpool.h"
+#include "weights/panel_layout.h"
 
 using namespace sealsum::kernels;
 
@@ -76,7 +77,7 @@ Timing time_calls(F&& f, double min_time) {
 }
 
 // One decoder step's linears of t5-small (6 layers: self q/k/v/o, cross q/o, ff in/out; lm_head),
-// every matrix distinct (~37 MiB int8, ~147 MiB f32), run in order for m = 1 (greedy) and m = 4
+// every matrix distinct (~37 MiB int8, ~74 MiB bf16, ~147 MiB f32), run in order for m = 1 (greedy) and m = 4
 // (beam 4): the step cost and beam/greedy ratio the weights alone set, with the weights streaming
 // from wherever they settle (L3 or DRAM), as in a real decode.
 // Times step(m) for m = 1 and 4 and prints each with the bytes it streams per second and, for m = 4,
@@ -105,12 +106,22 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
     shapes.push_back({512, 2048});
   }
   shapes.push_back({32128, 512});
-  for (const bool i8 : {false, true}) {
+  enum class W { kF32, kI8, kBF16 };
+  for (const W wt : {W::kF32, W::kI8, W::kBF16}) {
+    const bool i8 = wt == W::kI8;
     std::vector<PackedMatrix> mats;
+    std::vector<std::vector<uint16_t>> bf16_store;  // the viewed bf16 panels (64-byte aligned inside)
+    bf16_store.reserve(shapes.size());
     double bytes = 0;
     for (const Shape& s : shapes) {
       const auto w = random_floats(static_cast<size_t>(s.n * s.k));
-      if (i8) {
+      if (wt == W::kBF16) {
+        const std::vector<uint16_t> p = sealsum::weights::to_bf16_panels(w, s.n, s.k);
+        std::vector<uint16_t>& store = bf16_store.emplace_back(p.size() + 32);
+        uint16_t* aligned = store.data() + (64 - reinterpret_cast<uintptr_t>(store.data()) % 64) % 64 / 2;
+        std::copy(p.begin(), p.end(), aligned);
+        mats.push_back(view_panels_bf16(aligned, s.n, s.k));
+      } else if (i8) {
         std::vector<int8_t> codes(w.size());
         for (size_t i = 0; i < w.size(); ++i) codes[i] = static_cast<int8_t>(std::lround(w[i] * 127.0f));
         const std::vector<float> scales(static_cast<size_t>(s.n), 0.01f);
@@ -118,11 +129,12 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
       } else {
         mats.push_back(pack_matrix(w.data(), s.n, s.k));
       }
-      bytes += static_cast<double>(s.n * s.k) * (i8 ? 1.0 : 4.0);
+      bytes += static_cast<double>(s.n * s.k) * (i8 ? 1.0 : wt == W::kBF16 ? 2.0 : 4.0);
     }
     const auto x = random_floats(static_cast<size_t>(4 * 2048));
     std::vector<float> y(static_cast<size_t>(4 * 32128));
-    time_rows(isa, i8 ? "i8lin  t5 decoder step" : "linear t5 decoder step", "W", bytes, min_time, [&](int64_t m) {
+    const char* what = i8 ? "i8lin  t5 decoder step" : wt == W::kBF16 ? "bf16   t5 decoder step" : "linear t5 decoder step";
+    time_rows(isa, what, "W", bytes, min_time, [&](int64_t m) {
       for (const PackedMatrix& w : mats) linear(x.data(), m, w, nullptr, y.data(), pool);
     });
   }
