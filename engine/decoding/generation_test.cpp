@@ -47,6 +47,39 @@ TEST_CASE("argmax_row: first maximum; NaN wins", "[math]") {
   CHECK(argmax_row(c, 4) == 1);
 }
 
+TEST_CASE("argmax_row equals torch.argmax's left-to-right scan on ragged rows with ties, zeros, infinities, NaN",
+          "[math]") {
+  // The specification: keep the first maximum; a NaN is the maximum and the first NaN wins.
+  const auto scan = [](const std::vector<float>& r) {
+    int64_t best = 0;
+    for (size_t i = 1; i < r.size(); ++i) {
+      if (std::isnan(r[static_cast<size_t>(best)])) break;
+      if (std::isnan(r[i]) || r[i] > r[static_cast<size_t>(best)]) best = static_cast<int64_t>(i);
+    }
+    return best;
+  };
+  std::mt19937 rng(7);
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  const float specials[] = {0.0f, -0.0f, inf, -inf, nan, 3.0f, -3.0f};
+  int64_t checked = 0;
+  for (const int64_t n : {1, 2, 3, 15, 63, 64, 65, 127, 128, 129, 200, 1000, 32128}) {
+    for (int trial = 0; trial < 60; ++trial) {
+      std::vector<float> r(static_cast<size_t>(n));
+      // Few distinct values (ties), specials sprinkled with a trial-dependent density.
+      for (auto& v : r) v = static_cast<float>(static_cast<int>(rng() % 7) - 5);
+      const uint32_t density = 1 + static_cast<uint32_t>(trial % 6) * 40;
+      for (auto& v : r) {
+        if (rng() % density == 0) v = specials[rng() % 7];
+      }
+      if (trial % 10 == 9) std::fill(r.begin(), r.end(), trial % 20 == 9 ? -0.0f : -inf);
+      if (trial % 10 == 8) r[static_cast<size_t>(rng() % static_cast<uint32_t>(n))] = nan;
+      REQUIRE(argmax_row(r.data(), n) == scan(r));
+      ++checked;
+    }
+  }
+  CHECK(checked == 13 * 60);
+}
+
 TEST_CASE("topk_torch: descending values, both torch code paths", "[topk]") {
   std::vector<float> v(1000);
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7919) % 1000) * 0.5f - 100.f;  // distinct

@@ -30,7 +30,7 @@ namespace {
 // std::max scanning left to right: the row's largest value, and when that is zero, the sign of its
 // first occurrence (std::max keeps the earlier of equal values). In kLanes running maxima that the
 // compiler keeps in a vector register; only a zero maximum (whose sign the lanes may pick
-// differently) is rescanned in order. The caller guarantees finite inputs.
+// differently) is rescanned in order. The caller guarantees no NaN (infinities are fine).
 float row_max(const float* in, int64_t n) {
   std::array<float, kLanes> lane;
   lane.fill(in[0]);
@@ -78,13 +78,37 @@ void log_softmax_row(const float* in, float* out, int64_t n) {
   shift_row(in, out, n, mx, std::log(sum));
 }
 
-int64_t argmax_row(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    if (std::isnan(row[best])) break;
-    if (std::isnan(row[i]) || row[i] > row[best]) best = i;
+namespace {
+
+// The first i < n with pred(row[i]), or n. Blocks of 64 are tested with a branch-free OR (which the
+// compiler vectorizes) and only the block that holds a hit is scanned in order.
+template <class Pred>
+int64_t first_index(const float* row, int64_t n, Pred pred) {
+  constexpr int64_t kBlock = 64;
+  int64_t b = 0;
+  for (; b + kBlock <= n; b += kBlock) {
+    uint32_t any = 0;
+    for (int64_t i = 0; i < kBlock; ++i) any |= static_cast<uint32_t>(pred(row[b + i]));
+    if (any != 0) break;
   }
-  return best;
+  for (; b < n; ++b) {
+    if (pred(row[b])) return b;
+  }
+  return n;
+}
+
+}  // namespace
+
+// torch.argmax's answer in vectorizable passes (a scalar scan keeping the best index waits on each
+// compare: ~135 us per 32k-entry vocabulary row, a tenth of a greedy int8 t5-small step): the first
+// NaN if there is one, else the first index equal to the maximum (== treats -0 and +0 as equal,
+// as the scan's > does, so the maximum's sign does not matter).
+int64_t argmax_row(const float* row, int64_t n) {
+  const int64_t nan_at = first_index(row, n, [](float v) { return v != v; });
+  if (nan_at < n) return nan_at;
+  const float mx = row_max(row, n);
+  const int64_t at = first_index(row, n, [mx](float v) { return v == mx; });
+  return at < n ? at : 0;
 }
 
 bool all_finite(const float* row, int64_t n) {
