@@ -9,9 +9,11 @@
 //
 // Tiles of R rows x V vectors of 8 columns, over the whole k; vector v lies at
 // b + (v / 4) * pstride + (v % 4) * 8 (V = 8 spans two panels). Register budget (16 ymm):
-// R·V accumulators + V widened weights + 1 broadcast.
-//   m = 1: 1 x 8 (two panels, W streamed once, four 16-byte streams per panel);
-//   m = 2..4: rows in pairs, 2 x 4 per panel (a later pair re-reads the panel from L1/L2);
+// R·V accumulators + V widened weights + 1 broadcast (R = 1 widens each vector where it is used).
+//   m = 1: 1 x 8 (two panels side by side: W streamed once, a panel's k steps being consecutive
+//   64-byte lines);
+//   m = 2..4: rows in pairs, 2 x 4 per panel, an odd last row 1 x 4 (a later pair re-reads the panel
+//   from L1/L2);
 //   m > 4 (encoder, batched steps): each half panel (16 columns, 32 x k x 2 bytes L2-resident for a
 //   whole panel) swept by 6-row tiles, 6 x 2.
 #include "engine/kernels/intrinsics.h"
