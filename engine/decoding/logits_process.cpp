@@ -51,6 +51,24 @@ float row_max(const float* in, int64_t n) {
   return mx;
 }
 
+// The first i < n with pred(row[i]), or n. Blocks of 64 are tested with a branch-free OR (which the
+// compiler vectorizes; a whole vocabulary row costs a few microseconds) and only the block that
+// holds a hit is scanned in order.
+template <class Pred>
+int64_t first_index(const float* row, int64_t n, Pred pred) {
+  constexpr int64_t kBlock = 64;
+  int64_t b = 0;
+  for (; b + kBlock <= n; b += kBlock) {
+    uint32_t any = 0;
+    for (int64_t i = 0; i < kBlock; ++i) any |= static_cast<uint32_t>(pred(row[b + i]));
+    if (any != 0) break;
+  }
+  for (; b < n; ++b) {
+    if (pred(row[b])) return b;
+  }
+  return n;
+}
+
 // out[j] = (in[j] - mx) - lse, in and out distinct or equal. Blocks of 16 go through a local copy,
 // so the fixed-size loop vectorizes whether or not out aliases in.
 void shift_row(const float* in, float* out, int64_t n, float mx, float lse) {
@@ -78,27 +96,6 @@ void log_softmax_row(const float* in, float* out, int64_t n) {
   shift_row(in, out, n, mx, std::log(sum));
 }
 
-namespace {
-
-// The first i < n with pred(row[i]), or n. Blocks of 64 are tested with a branch-free OR (which the
-// compiler vectorizes) and only the block that holds a hit is scanned in order.
-template <class Pred>
-int64_t first_index(const float* row, int64_t n, Pred pred) {
-  constexpr int64_t kBlock = 64;
-  int64_t b = 0;
-  for (; b + kBlock <= n; b += kBlock) {
-    uint32_t any = 0;
-    for (int64_t i = 0; i < kBlock; ++i) any |= static_cast<uint32_t>(pred(row[b + i]));
-    if (any != 0) break;
-  }
-  for (; b < n; ++b) {
-    if (pred(row[b])) return b;
-  }
-  return n;
-}
-
-}  // namespace
-
 // torch.argmax's answer in vectorizable passes (a scalar scan keeping the best index waits on each
 // compare: ~135 us per 32k-entry vocabulary row, a tenth of a greedy int8 t5-small step): the first
 // NaN if there is one, else the first index equal to the maximum (== treats -0 and +0 as equal,
@@ -107,30 +104,17 @@ int64_t argmax_row(const float* row, int64_t n) {
   const int64_t nan_at = first_index(row, n, [](float v) { return v != v; });
   if (nan_at < n) return nan_at;
   const float mx = row_max(row, n);
-  const int64_t at = first_index(row, n, [mx](float v) { return v == mx; });
-  return at < n ? at : 0;
+  return first_index(row, n, [mx](float v) { return v == mx; });  // mx is an element: found
 }
 
 bool all_finite(const float* row, int64_t n) {
-  // A float is finite iff its exponent bits are not all ones. Integer OR-reduction over fixed-size
-  // blocks (which the compiler vectorizes), so a whole vocabulary row costs a few microseconds.
+  // A float is finite iff its exponent bits are not all ones.
   constexpr uint32_t kExp = 0x7F800000u;
-  constexpr int64_t kBlock = 64;
-  const auto bad = [](const float* p) {
-    uint32_t bits;
-    std::memcpy(&bits, p, sizeof bits);
-    return static_cast<uint32_t>((bits & kExp) == kExp);
-  };
-  int64_t b = 0;
-  for (; b + kBlock <= n; b += kBlock) {
-    uint32_t any = 0;
-    for (int64_t i = 0; i < kBlock; ++i) any |= bad(row + b + i);
-    if (any != 0) return false;
-  }
-  for (; b < n; ++b) {
-    if (bad(row + b) != 0) return false;
-  }
-  return true;
+  return first_index(row, n, [](float v) {
+           uint32_t bits;
+           std::memcpy(&bits, &v, sizeof bits);
+           return (bits & kExp) == kExp;
+         }) == n;
 }
 
 LogitsProcessors::LogitsProcessors(const GenerationParams& p)

@@ -19,6 +19,7 @@
 
 #include "engine/kernels/isa.h"
 #include "engine/kernels/kernels.h"
+#include "engine/kernels/kernels_internal.h"
 #include "engine/kernels/threadpool.h"
 #include "weights/panel_layout.h"
 
@@ -110,17 +111,15 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
   for (const W wt : {W::kF32, W::kI8, W::kBF16}) {
     const bool i8 = wt == W::kI8;
     std::vector<PackedMatrix> mats;
-    std::vector<std::vector<uint16_t>> bf16_store;  // the viewed bf16 panels (64-byte aligned inside)
-    bf16_store.reserve(shapes.size());
+    std::vector<AlignedFloats> bf16_store;  // the viewed bf16 panels
     double bytes = 0;
     for (const Shape& s : shapes) {
       const auto w = random_floats(static_cast<size_t>(s.n * s.k));
       if (wt == W::kBF16) {
         const std::vector<uint16_t> p = sealsum::weights::to_bf16_panels(w, s.n, s.k);
-        std::vector<uint16_t>& store = bf16_store.emplace_back(p.size() + 32);
-        uint16_t* aligned = store.data() + (64 - reinterpret_cast<uintptr_t>(store.data()) % 64) % 64 / 2;
-        std::copy(p.begin(), p.end(), aligned);
-        mats.push_back(view_panels_bf16(aligned, s.n, s.k));
+        bf16_store.push_back(aligned_floats((p.size() + 1) / 2));
+        std::memcpy(bf16_store.back().get(), p.data(), p.size() * sizeof(uint16_t));
+        mats.push_back(view_panels_bf16(reinterpret_cast<const uint16_t*>(bf16_store.back().get()), s.n, s.k));
       } else if (i8) {
         std::vector<int8_t> codes(w.size());
         for (size_t i = 0; i < w.size(); ++i) codes[i] = static_cast<int8_t>(std::lround(w[i] * 127.0f));
