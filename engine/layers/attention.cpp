@@ -64,24 +64,38 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
   }
 }
 
-void cross_kv_by_head(const float* kv, int64_t Lenc, int64_t heads, int64_t dh, float* out) {
-  const int64_t width = heads * dh;
-  for (int64_t kv_half = 0; kv_half < 2; ++kv_half) {
-    for (int64_t h = 0; h < heads; ++h) {
-      float* dst = out + (kv_half * heads + h) * Lenc * dh;
-      for (int64_t j = 0; j < Lenc; ++j) {
-        std::memcpy(dst + j * dh, kv + j * 2 * width + kv_half * width + h * dh, static_cast<size_t>(dh) * sizeof(float));
-      }
+CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh) {
+  const int64_t width = heads * dh, block = Lenc * dh;
+  CrossKv out;
+  out.length = Lenc;
+  out.keys.reserve(static_cast<size_t>(heads));
+  out.values.resize(static_cast<size_t>(heads * block));
+  std::vector<float> keys(static_cast<size_t>(block));  // head h's keys, row-major, for pack_matrix
+  for (int64_t h = 0; h < heads; ++h) {
+    float* values = out.values.data() + h * block;
+    for (int64_t j = 0; j < Lenc; ++j) {
+      const float* row = kv + j * 2 * width + h * dh;
+      std::memcpy(keys.data() + j * dh, row, static_cast<size_t>(dh) * sizeof(float));
+      std::memcpy(values + j * dh, row + width, static_cast<size_t>(dh) * sizeof(float));
     }
+    out.keys.push_back(kernels::pack_matrix(keys.data(), Lenc, dh));
   }
+  return out;
 }
 
-void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
-                     float* scores, float* ctx) {
-  const int64_t width = heads * dh, block = Lenc * dh;
+void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads, int64_t dh, float* scores,
+                     float* ctx) {
+  const int64_t width = heads * dh, Lenc = kv.length;
+  if (R <= 0) return;
+  std::vector<float> qh(static_cast<size_t>(R * dh));  // head h's queries, rows contiguous for linear()
   for (int64_t h = 0; h < heads; ++h) {
-    attention_head(q + h * dh, width, R, kv + h * block, dh, kv + (heads + h) * block, dh, Lenc, dh, 1.0f, nullptr, 0,
-                   scores, ctx + h * dh, width);
+    for (int64_t r = 0; r < R; ++r) {
+      std::memcpy(qh.data() + r * dh, q + r * width + h * dh, static_cast<size_t>(dh) * sizeof(float));
+    }
+    kernels::linear(qh.data(), R, kv.keys[static_cast<size_t>(h)], nullptr, scores, nullptr);
+    ops::softmax(scores, R, Lenc);
+    kernels::gemm(/*trans_b=*/false, R, dh, Lenc, 1.0f, scores, Lenc, kv.values.data() + h * Lenc * dh, dh, 0.0f,
+                  ctx + h * dh, width);
   }
 }
 

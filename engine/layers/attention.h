@@ -1,8 +1,9 @@
 // Scaled dot-product attention, one head at a time, over strided row-major matrices.
 //
 // Heads live side by side in the columns of the projection outputs (PyTorch's view(…, H, dh)):
-// head h of a row is the dh floats at column h·dh. So no transposes are ever made: every product
-// is a strided gemm on the projection buffers themselves.
+// head h of a row is the dh floats at column h·dh. So no transposes are made: every product is a
+// strided gemm on the projection buffers themselves, except cross-attention's keys, which every
+// decoder step reads again and which are therefore packed once per input (CrossKv).
 //
 //   out_i = Σ_j softmax_j(scale · q_i·k_j + bias_i[j]) · v_j        i < m, j < n
 //
@@ -16,7 +17,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
+#include "engine/kernels/kernels.h"
 #include "engine/kernels/threadpool.h"
 #include "engine/layers/kv_cache.h"
 
@@ -43,16 +46,26 @@ void self_attention(const float* q, int64_t ldq, const float* k, int64_t ldk, co
 void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t layer, int64_t t, int64_t heads,
                             int64_t dh, const float* bias, float* scores, float* ctx);
 
-// The encoder's keys and values as the fused projection writes them, kv [Lenc, 2·width] (key then
-// value in each row), regrouped head by head: out [2][heads][Lenc][dh] (all keys, then all values;
-// head h's Lenc x dh block contiguous), 2·Lenc·width floats, not aliasing kv. Cross-attention then
-// streams each head's keys and values sequentially instead of dh floats out of every 2·width.
-void cross_kv_by_head(const float* kv, int64_t Lenc, int64_t heads, int64_t dh, float* out);
+// The encoder's keys and values for cross-attention, made once per input from the fused
+// projection's rows kv [Lenc, 2·width] (key then value in each row):
+//  - keys: per head, its Lenc x dh keys as a kernels::PackedMatrix (the kernels' weight layout), so
+//    a step's scores q·Kᵀ are a linear layer over the keys: the R query rows of a step go through
+//    each key once together (beam rows cost little more than one row) and no horizontal sums are
+//    needed;
+//  - values: [heads][Lenc][dh], each head's Lenc x dh block contiguous (P·V streams it).
+// Owns its storage; immutable after make_cross_kv, so concurrent reads are safe.
+struct CrossKv {
+  int64_t length = 0;                       // Lenc
+  std::vector<kernels::PackedMatrix> keys;  // [heads], each Lenc x dh
+  std::vector<float> values;                // heads·Lenc·dh
+};
+CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh);
 
-// Cross-attention of R query rows q [R, width] against the encoder's keys and values in the
-// cross_kv_by_head layout. scores: R·Lenc floats of scratch. ctx: [R, width]. Each score and
-// output is the same sum as with the row-major [Lenc, 2·width] layout (only addresses change).
-void cross_attention(const float* q, int64_t R, const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
-                     float* scores, float* ctx);
+// Cross-attention of R query rows q [R, width] against `kv`. scores: R·Lenc floats of scratch;
+// ctx: [R, width]. Each score is kernels::linear's sum over dh for one key (scale 1: a model that
+// scales queries does so in its projection), so a row's scores, softmax and output do not depend
+// on R or on the other rows (the same bits alone as among a beam's or a batch's rows).
+void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads, int64_t dh, float* scores,
+                     float* ctx);
 
 }  // namespace sealsum::layers

@@ -1,6 +1,6 @@
 // Layers against straightforward double-precision references: attention (bias rows with negative
-// stride, multi-head with relative bias, thread-count independence), the KV cache's reorder
-// (ownership hand-over, fork copies, growth), fused linears (also over panel-stored weights read
+// stride, multi-head with relative bias, thread-count independence, cross-attention over packed
+// keys), the KV cache's reorder (ownership hand-over, fork copies, growth), fused linears (also over panel-stored weights read
 // in place) and the feed-forward variants.
 #include <catch2/catch.hpp>
 
@@ -119,6 +119,46 @@ TEST_CASE("self_attention: multi-head with relative bias, identical for 1 and 2 
     }
     CHECK(worst < 1e-5);
   }
+}
+
+TEST_CASE("cross_attention: every head against the reference, each row the same bits alone", "[layers]") {
+  using sealsum::kernels::Isa;
+  const Isa was = sealsum::kernels::active_isa();
+  for (const Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!sealsum::kernels::isa_supported(isa)) continue;
+    sealsum::kernels::set_isa(isa);  // keys are packed for the ISA active at make_cross_kv
+    INFO("ISA " << sealsum::kernels::isa_name(isa));
+    // Lenc not a multiple of the 32-key panel; dh 8 and 64 (T5's); R 1..6 (greedy, beams, batches).
+    for (const int64_t Lenc : {1, 37, 70}) {
+      for (const int64_t dh : {8, 64}) {
+        const int64_t H = 3, w = H * dh, R = 6;
+        const auto kv = random_vec(static_cast<size_t>(Lenc * 2 * w), 21);  // [Lenc, 2w]: keys | values
+        const auto q = random_vec(static_cast<size_t>(R * w), 22);
+        const sealsum::layers::CrossKv cross = sealsum::layers::make_cross_kv(kv.data(), Lenc, H, dh);
+        REQUIRE(cross.length == Lenc);
+        REQUIRE(cross.keys.size() == static_cast<size_t>(H));
+        std::vector<float> scores(static_cast<size_t>(R * Lenc)), all(static_cast<size_t>(R * w));
+        sealsum::layers::cross_attention(q.data(), R, cross, H, dh, scores.data(), all.data());
+        for (int64_t h = 0; h < H; ++h) {
+          const auto want = ref_attention(q.data() + h * dh, w, R, kv.data() + h * dh, 2 * w, kv.data() + w + h * dh,
+                                          2 * w, Lenc, dh, 1.0, [](int64_t, int64_t) { return 0.0; });
+          for (int64_t i = 0; i < R; ++i) {
+            for (int64_t c = 0; c < dh; ++c) {
+              CHECK(std::fabs(all[static_cast<size_t>(i * w + h * dh + c)] - want[static_cast<size_t>(i * dh + c)]) <
+                    1e-5);
+            }
+          }
+        }
+        // Row independence: the first r rows alone give the same bits as among all R.
+        for (const int64_t r : {1, 4}) {
+          std::vector<float> alone(static_cast<size_t>(r * w));
+          sealsum::layers::cross_attention(q.data(), r, cross, H, dh, scores.data(), alone.data());
+          CHECK(std::equal(alone.begin(), alone.end(), all.begin()));
+        }
+      }
+    }
+  }
+  sealsum::kernels::set_isa(was);
 }
 
 namespace {

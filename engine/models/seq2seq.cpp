@@ -54,11 +54,10 @@ Seq2SeqSession::Seq2SeqSession(const DecoderShape& shape, int64_t layers, const 
       cross_kv_(static_cast<size_t>(layers)) {}
 
 void Seq2SeqSession::set_cross_kv(size_t layer, const layers::Linear& proj, const EncoderOutput& enc) {
-  // Projected row-major, then regrouped by head (layers::cross_kv_by_head) for streaming reads.
+  // Projected row-major, then regrouped head by head (layers::make_cross_kv) for streaming reads.
   std::vector<float> rows(static_cast<size_t>(enc.length * 2 * shape_.width));
   proj.forward(enc.hidden.data(), enc.length, rows.data(), pool_);
-  cross_kv_[layer].resize(rows.size());
-  layers::cross_kv_by_head(rows.data(), enc.length, shape_.heads, shape_.width / shape_.heads, cross_kv_[layer].data());
+  cross_kv_[layer] = layers::make_cross_kv(rows.data(), enc.length, shape_.heads, shape_.width / shape_.heads);
 }
 
 Status Seq2SeqSession::check_step(std::span<const int32_t> tokens) const {
@@ -155,8 +154,8 @@ void Seq2SeqSession::cross_attention(const Step& s, const float* q, int64_t laye
                                      float* ctx) {
   const int64_t width = heads * dh;
   for (const Segment& g : s.segments) {
-    layers::cross_attention(q + g.row0 * width, g.rows, g.session->cross_kv_[static_cast<size_t>(layer)].data(),
-                            g.session->enc_length_, heads, dh, s.scores, ctx + g.row0 * width);
+    layers::cross_attention(q + g.row0 * width, g.rows, g.session->cross_kv_[static_cast<size_t>(layer)], heads, dh,
+                            s.scores, ctx + g.row0 * width);
   }
 }
 

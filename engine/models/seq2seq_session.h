@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "engine/kernels/threadpool.h"
+#include "engine/layers/attention.h"
 #include "engine/layers/feed_forward.h"
 #include "engine/layers/kv_cache.h"
 #include "engine/layers/linear.h"
@@ -119,7 +120,7 @@ class Seq2SeqSession : public DecoderSession {
   kernels::ThreadPool* pool_;
   int64_t enc_length_;
   layers::KvCache cache_;
-  std::vector<std::vector<float>> cross_kv_;  // per layer [L_enc, 2·width]: k | v
+  std::vector<layers::CrossKv> cross_kv_;  // per layer: the encoder's keys and values
   std::vector<float> x_, tmp_, qkv_, q_, ctx_, ff_scratch_, scores_, logits_;
   std::vector<int32_t> tokens_;
   std::vector<Segment> segments_;

@@ -138,7 +138,9 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
     });
   }
   // The step's cross-attention (48 heads, L = 512, dh = 64): q·kᵀ and P·V over 12 MiB of f32 keys
-  // and values, each head's distinct.
+  // and values, each head's distinct. First with q·kᵀ as dot products over row-major keys (gemm
+  // trans_b, as decoder self-attention still does), then as the engine does it (layers::CrossKv):
+  // the keys packed as a weight matrix, the scores a linear layer.
   constexpr int64_t kHeads = 48, kL = 512, kDh = 64;
   const auto keys = random_floats(static_cast<size_t>(kHeads * kL * kDh));
   const auto values = random_floats(static_cast<size_t>(kHeads * kL * kDh));
@@ -148,6 +150,15 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
     for (int64_t h = 0; h < kHeads; ++h) {
       const int64_t at = h * kL * kDh;
       gemm(true, m, kL, kDh, 0.125f, q.data(), kDh, keys.data() + at, kDh, 0.0f, scores.data(), kL);
+      gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + at, kDh, 0.0f, out.data(), kDh);
+    }
+  });
+  std::vector<PackedMatrix> key_mats;
+  for (int64_t h = 0; h < kHeads; ++h) key_mats.push_back(pack_matrix(keys.data() + h * kL * kDh, kL, kDh));
+  time_rows(isa, "linear t5 cross-attention step, packed keys", "K,V", 8.0 * kHeads * kL * kDh, min_time, [&](int64_t m) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      const int64_t at = h * kL * kDh;
+      linear(q.data(), m, key_mats[static_cast<size_t>(h)], nullptr, scores.data(), nullptr);
       gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + at, kDh, 0.0f, out.data(), kDh);
     }
   });
