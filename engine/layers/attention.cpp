@@ -29,15 +29,32 @@ void self_attention(const float* q, int64_t ldq, const float* k, int64_t ldk, co
   // Query rows per block: bounds the score scratch to kBlock × L floats per head in flight.
   constexpr int64_t kBlock = 128;
   auto run = [&](int64_t h0, int64_t h1) {
-    std::vector<float> scores(static_cast<size_t>(std::min(kBlock, L) * L));
+    const int64_t block = std::min(kBlock, L);
+    std::vector<float> scores(static_cast<size_t>(block * L)), keys(static_cast<size_t>(L * dh)),
+        queries(static_cast<size_t>(block * dh));
     for (int64_t h = h0; h < h1; ++h) {
+      // Head h's keys packed once as a weight matrix for all of its query blocks (scores = one
+      // linear() per block; gemm with trans_b would pack them again for every block).
+      for (int64_t j = 0; j < L; ++j) {
+        std::memcpy(keys.data() + j * dh, k + j * ldk + h * dh, static_cast<size_t>(dh) * sizeof(float));
+      }
+      const kernels::PackedMatrix packed = kernels::pack_matrix(keys.data(), L, dh);
       // Row i of head h's bias starts at table_h + (L−1) − i, so bias_ld = −1.
       const float* table = rel_bias != nullptr ? rel_bias + h * (2 * L - 1) : nullptr;
       for (int64_t i0 = 0; i0 < L; i0 += kBlock) {
         const int64_t rows = std::min(kBlock, L - i0);
-        const float* bias = table != nullptr ? table + (L - 1) - i0 : nullptr;
-        attention_head(q + i0 * ldq + h * dh, ldq, rows, k + h * dh, ldk, v + h * dh, ldv, L, dh, scale, bias, -1,
-                       scores.data(), out + i0 * ldo + h * dh, ldo);
+        for (int64_t i = 0; i < rows; ++i) {
+          std::memcpy(queries.data() + i * dh, q + (i0 + i) * ldq + h * dh, static_cast<size_t>(dh) * sizeof(float));
+        }
+        kernels::linear(queries.data(), rows, packed, nullptr, scores.data(), nullptr);
+        if (scale != 1.0f) ops::scale(scores.data(), scale, rows * L);
+        if (table != nullptr) {
+          const float* bias = table + (L - 1) - i0;
+          for (int64_t i = 0; i < rows; ++i) ops::add(scores.data() + i * L, bias - i, L);
+        }
+        ops::softmax(scores.data(), rows, L);
+        kernels::gemm(/*trans_b=*/false, rows, dh, L, 1.0f, scores.data(), L, v + h * dh, ldv, 0.0f,
+                      out + i0 * ldo + h * dh, ldo);
       }
     }
   };

@@ -102,22 +102,28 @@ TEST_CASE("self_attention: multi-head with relative bias, identical for 1 and 2 
   const int64_t L = 150, H = 3, dh = 16, w = H * dh;  // L > the 128-row block: exercises blocking
   auto q = random_vec(static_cast<size_t>(L * w), 11), k = random_vec(static_cast<size_t>(L * w), 12),
        v = random_vec(static_cast<size_t>(L * w), 13), rel = random_vec(static_cast<size_t>(H * (2 * L - 1)), 14);
-  std::vector<float> out1(static_cast<size_t>(L * w)), out2(static_cast<size_t>(L * w));
-  sealsum::kernels::ThreadPool p1(1), p2(2);
-  sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, 1.0f, rel.data(), out1.data(), w, &p1);
-  sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, 1.0f, rel.data(), out2.data(), w, &p2);
-  CHECK(out1 == out2);
-  for (int64_t h = 0; h < H; ++h) {
-    const float* table = rel.data() + h * (2 * L - 1);
-    auto want = ref_attention(q.data() + h * dh, w, L, k.data() + h * dh, w, v.data() + h * dh, w, L, dh, 1.0,
-                              [&](int64_t i, int64_t j) { return static_cast<double>(table[L - 1 + j - i]); });
-    double worst = 0;
-    for (int64_t i = 0; i < L; ++i) {
-      for (int64_t c = 0; c < dh; ++c) {
-        worst = std::max(worst, std::fabs(out1[static_cast<size_t>(i * w + h * dh + c)] - want[static_cast<size_t>(i * dh + c)]));
+  for (const float scale : {1.0f, 0.125f}) {  // T5 and BART pass 1 (BART scales q); any scale works
+    INFO("scale " << scale);
+    std::vector<float> out1(static_cast<size_t>(L * w)), out2(static_cast<size_t>(L * w));
+    sealsum::kernels::ThreadPool p1(1), p2(2);
+    sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, scale, rel.data(), out1.data(), w,
+                                    &p1);
+    sealsum::layers::self_attention(q.data(), w, k.data(), w, v.data(), w, L, H, dh, scale, rel.data(), out2.data(), w,
+                                    &p2);
+    CHECK(out1 == out2);
+    for (int64_t h = 0; h < H; ++h) {
+      const float* table = rel.data() + h * (2 * L - 1);
+      auto want = ref_attention(q.data() + h * dh, w, L, k.data() + h * dh, w, v.data() + h * dh, w, L, dh, scale,
+                                [&](int64_t i, int64_t j) { return static_cast<double>(table[L - 1 + j - i]); });
+      double worst = 0;
+      for (int64_t i = 0; i < L; ++i) {
+        for (int64_t c = 0; c < dh; ++c) {
+          worst = std::max(worst, std::fabs(out1[static_cast<size_t>(i * w + h * dh + c)] -
+                                            want[static_cast<size_t>(i * dh + c)]));
+        }
       }
+      CHECK(worst < 1e-5);
     }
-    CHECK(worst < 1e-5);
   }
 }
 
