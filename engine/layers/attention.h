@@ -2,8 +2,9 @@
 //
 // Heads live side by side in the columns of the projection outputs (PyTorch's view(…, H, dh)):
 // head h of a row is the dh floats at column h·dh. So no transposes are made: every product is a
-// strided gemm on the projection buffers themselves, except cross-attention's keys, which every
-// decoder step reads again and which are therefore packed once per input (CrossKv).
+// strided gemm on the projection buffers themselves, except the keys that many query rows read:
+// the encoder's (all of its rows, 128 at a time) and cross-attention's (every decoder step) are
+// packed once per head as a weight matrix, and their scores are kernels::linear (CrossKv).
 //
 //   out_i = Σ_j softmax_j(scale · q_i·k_j + bias_i[j]) · v_j        i < m, j < n
 //
