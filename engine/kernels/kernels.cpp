@@ -148,8 +148,10 @@ bool PackedMatrix::is_view() const {
   return impl_ && (impl_->data != nullptr || impl_->q8 != nullptr || impl_->bf16 != nullptr) && !impl_->owned;
 }
 
-PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
-  if (n < 0 || k < 0 || (n * k > 0 && w == nullptr)) detail::contract_violation("pack_matrix: bad shape or null weights");
+PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw) {
+  if (n < 0 || k < 0 || ldw < k || (n * k > 0 && w == nullptr)) {
+    detail::contract_violation("pack_matrix: bad shape or null weights");
+  }
   PackedMatrix pm;
   PackedMatrix::Impl& im = *pm.impl_;
   im.isa = active_isa();
@@ -163,7 +165,7 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) {
     float* dst = im.owned.get() + p * k * im.nr;
     const int64_t cols = std::min(im.nr, n - p * im.nr);
     for (int64_t jj = 0; jj < cols; ++jj) {
-      const float* src = w + (p * im.nr + jj) * k;  // row j of W, read sequentially
+      const float* src = w + (p * im.nr + jj) * ldw;  // row j of W, read sequentially
       for (int64_t kk = 0; kk < k; ++kk) dst[kk * im.nr + jj] = src[kk];
     }
   }

@@ -44,7 +44,7 @@ class PackedMatrix {
   const Impl& impl() const { return *impl_; }
 
  private:
-  friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+  friend PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw);
   friend PackedMatrix view_panels(const float* panels, int64_t n, int64_t k);
   friend PackedMatrix view_panels_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
   friend PackedMatrix pack_matrix_i8(const int8_t* codes, const float* scales, int64_t n, int64_t k);
@@ -52,7 +52,10 @@ class PackedMatrix {
   std::unique_ptr<Impl> impl_;
 };
 
-PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k);
+// Row j of W at w + j·ldw (ldw >= k): packs a matrix held inside a wider one, e.g. one attention
+// head's keys among all heads' columns, without gathering it first.
+PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw);
+inline PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) { return pack_matrix(w, n, k, k); }
 // A matrix already in the 32-wide panel layout (weights/panel_layout.h: the model file's layout,
 // which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
 // outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.

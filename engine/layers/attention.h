@@ -62,11 +62,11 @@ struct CrossKv {
 };
 CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh);
 
-// Cross-attention of R query rows q [R, width] against `kv`. scores: R·Lenc floats of scratch;
-// ctx: [R, width]. Each score is kernels::linear's sum over dh for one key (scale 1: a model that
+// Cross-attention of R query rows q [R, width] against `kv`. scratch: R·(Lenc + dh) floats (the
+// scores and the gathered queries of one head); ctx: [R, width]. Each score is kernels::linear's sum over dh for one key (scale 1: a model that
 // scales queries does so in its projection), so a row's scores, softmax and output do not depend
 // on R or on the other rows (the same bits alone as among a beam's or a batch's rows).
-void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads, int64_t dh, float* scores,
+void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads, int64_t dh, float* scratch,
                      float* ctx);
 
 }  // namespace sealsum::layers

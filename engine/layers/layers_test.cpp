@@ -1,7 +1,7 @@
 // Layers against straightforward double-precision references: attention (bias rows with negative
 // stride, multi-head with relative bias, thread-count independence, cross-attention over packed
-// keys), the KV cache's reorder (ownership hand-over, fork copies, growth), fused linears (also over panel-stored weights read
-// in place) and the feed-forward variants.
+// keys), the KV cache's reorder (ownership hand-over, fork copies, growth), fused linears (also
+// over panel-stored weights read in place) and the feed-forward variants.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -143,7 +143,7 @@ TEST_CASE("cross_attention: every head against the reference, each row the same 
         const sealsum::layers::CrossKv cross = sealsum::layers::make_cross_kv(kv.data(), Lenc, H, dh);
         REQUIRE(cross.length == Lenc);
         REQUIRE(cross.keys.size() == static_cast<size_t>(H));
-        std::vector<float> scores(static_cast<size_t>(R * Lenc)), all(static_cast<size_t>(R * w));
+        std::vector<float> scores(static_cast<size_t>(R * (Lenc + dh))), all(static_cast<size_t>(R * w));
         sealsum::layers::cross_attention(q.data(), R, cross, H, dh, scores.data(), all.data());
         for (int64_t h = 0; h < H; ++h) {
           const auto want = ref_attention(q.data() + h * dh, w, R, kv.data() + h * dh, 2 * w, kv.data() + w + h * dh,

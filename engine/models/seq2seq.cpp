@@ -104,12 +104,13 @@ Status Seq2SeqSession::step_many(std::span<Seq2SeqSession* const> sessions,
   // Segments back to back; the tokens of a multi-session step gathered into one list.
   lead.segments_.clear();
   int64_t R = 0, scores = 0;
+  const int64_t dh = lead.shape_.width / lead.shape_.heads;
   for (size_t i = 0; i < n; ++i) {
     Seq2SeqSession* s = sessions[i];
     s->cache_.reserve_next();
     const int64_t r = s->rows(), t = s->cache_.length();
     lead.segments_.push_back(Segment{s, R, r, t});
-    scores = std::max(scores, std::max(t + 1, r * s->enc_length_));
+    scores = std::max(scores, std::max(t + 1, r * (s->enc_length_ + dh)));
     R += r;
   }
   std::span<const int32_t> all = tokens[0];

@@ -81,7 +81,7 @@ class Seq2SeqSession : public DecoderSession {
     float* q;          // [R, width] cross-attention query
     float* ctx;        // [R, width] attention output (heads side by side)
     float* ff;         // the feed-forward's scratch for R rows
-    float* scores;     // max(t + 1, R · encoder_length()) floats for the attention layers
+    float* scores;     // max(t + 1, R · (encoder_length() + head_dim)) floats for the attention layers
   };
 
   // Binds the session to `enc`: computes every decoder block's cross-attention keys | values
