@@ -13,7 +13,9 @@
 //   m = 1: 1 x 8 (two panels side by side: W streamed once, a panel's k steps being consecutive
 //   64-byte lines);
 //   m = 2..4: rows in pairs, 2 x 4 per panel, an odd last row 1 x 4 (a later pair re-reads the panel
-//   from L1/L2);
+//   from L1/L2). The first pair also prefetches the next panel, k step by k step: without it the
+//   pairs' arithmetic and the weight stream did not overlap (sealsum_kernels_bench "t5 decoder
+//   step", bf16, m = 4: 6.5-7.0 ms against 3.4-3.7 for m = 1; with it 4.2-4.4 ms, 2026-12-04);
 //   m > 4 (encoder, batched steps): each half panel (16 columns, 32 x k x 2 bytes L2-resident for a
 //   whole panel) swept by 6-row tiles, 6 x 2.
 #include "engine/kernels/intrinsics.h"
@@ -39,8 +41,9 @@ inline __m256 widen8(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-// R rows of x (stride ldx) x V vectors from b (see above); j0: the tile's first column.
-template <int R, int V>
+// R rows of x (stride ldx) x V vectors from b (see above); j0: the tile's first column. kPrefetchNext:
+// also prefetch the panel after b's, k step by k step (a hint: never faults, changes no result).
+template <int R, int V, bool kPrefetchNext = false>
 inline void tile(const float* x, int64_t ldx, int64_t k, const uint16_t* b, int64_t pstride, int64_t j0, int64_t n,
                  const float* bias, float* y, int64_t ldy) {
   __m256 acc[R][V];
@@ -51,6 +54,7 @@ inline void tile(const float* x, int64_t ldx, int64_t k, const uint16_t* b, int6
   }
   const auto at = [&](int v, int64_t kk) { return b + (v / 4) * pstride + (v % 4) * 8 + kk * kNr; };
   for (int64_t kk = 0; kk < k; ++kk) {
+    if constexpr (kPrefetchNext) __builtin_prefetch(b + pstride + kk * kNr, 0, 3);
     if constexpr (R == 1) {  // each weight vector used once: widen it where it is used
       const __m256 av = _mm256_broadcast_ss(x + kk);
 #pragma GCC unroll 8
@@ -118,6 +122,10 @@ void linear_bf16_avx2(const float* x, int64_t ldx, int64_t m, const PackedMatrix
   for (; p < p_end; ++p) {
     const uint16_t* b = w.bf16 + p * pstride;
     int64_t i = 0;
+    if (m >= 2) {  // the first pair to read this panel fetches the next one
+      tile<2, 4, true>(x, ldx, k, b, pstride, p * kNr, n, bias, y, ldy);
+      i = 2;
+    }
     for (; i + 2 <= m; i += 2) tile<2, 4>(x + i * ldx, ldx, k, b, pstride, p * kNr, n, bias, y + i * ldy, ldy);
     if (i < m) tile<1, 4>(x + i * ldx, ldx, k, b, pstride, p * kNr, n, bias, y + i * ldy, ldy);
   }

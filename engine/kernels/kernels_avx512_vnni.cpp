@@ -12,17 +12,21 @@
 //
 // Tiles as in kernels_avx512.cpp: R rows x P panels of int32 accumulators over the whole k. Large m:
 // each panel (32 x kp bytes, L1/L2-resident) is swept by 8-row tiles; small m (decoder, m <= 4): W
-// streamed once, 4 panels at a time for m = 1, 2 otherwise.
+// streamed once, 4 panels at a time for m = 1, one at a time for m = 2..4.
 //
 // Prefetch (m = 2..4, beam steps): a decoder step streams ~37 MiB of int8 weights (t5-small) from
 // L3 or DRAM, and the hardware prefetchers keep about as many lines in flight as the loop asks for.
-// The 2-panel tile asks for half the lines per cycle of the 4-panel m = 1 tile while it computes
-// 4x the dot products, so its loads and its arithmetic did not overlap: the weights of a t5-small
-// step took 1.22-1.32x the one-row time (sealsum_kernels_bench "t5 decoder step"). Prefetching the
-// next panel pair at the same k, two lines per group, keeps four panel streams in flight as m = 1
-// does: 1.16-1.20x in the same runs. m = 1 showed no gain from any distance tried (8-32 KiB ahead,
-// 2-8 panels ahead). Prefetches never fault (beyond the last panel they fetch nothing useful) and
-// change no result.
+// A tile of several rows asks for fewer lines per cycle than the 4-panel m = 1 tile while it
+// computes several times the dot products, so its loads and its arithmetic did not overlap. Each
+// m = 2..4 tile therefore prefetches the panel swept next at the same k, two lines per group.
+// Measured with sealsum_kernels_bench "t5 decoder step", m = 4 against m = 1 in the same runs:
+// 2 panels at a time without prefetch 1.22-1.32x; 2 panels prefetching the next pair 1.16-1.20x
+// (2026-12-03), but 1.48-1.52x (medians) on 2026-12-04's faster memory; 1 panel prefetching the next
+// one 1.31-1.33x in the same runs (minimum 0.85 ms against 0.99), and 12-18 % faster with cache-resident
+// weights (the 4 x 1 tile's 8 dot products per 2 loads keep the VNNI pipes busier than 4 x 2's 16 per
+// 4 loads and 4 prefetches). m = 1 showed no gain from any distance tried (8-32 KiB ahead, 2-8 panels
+// ahead). Prefetches never fault (beyond the last panel they fetch nothing useful) and change no
+// result.
 #include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
@@ -152,21 +156,22 @@ void linear_i8_avx512vnni(const uint8_t* xu, const float* xs, int64_t m, const P
                           int64_t p_end, const float* bias, float* y, int64_t ldy) {
   const int64_t kp = w.kp, pstride = kp * kNr;
   const Out base{xs, w.scales.data(), w.colsum.data(), bias, y, ldy, w.n};
-  if (m <= 4) {
+  if (m == 1) {
     int64_t p = p_begin;
-    if (m == 1) {
-      for (; p + 4 <= p_end; p += 4) tile<1, 4>(xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
-    }
-    for (; p + 2 <= p_end; p += 2) {
+    for (; p + 4 <= p_end; p += 4) tile<1, 4>(xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
+    for (; p + 2 <= p_end; p += 2) tile<1, 2>(xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
+    if (p < p_end) tile<1, 1>(xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
+    return;
+  }
+  if (m <= 4) {
+    for (int64_t p = p_begin; p < p_end; ++p) {
       const int8_t* b = w.q8 + p * pstride;
       switch (m) {
-        case 1: tile<1, 2>(xu, kp, b, pstride, p * kNr, base); break;
-        case 2: tile<2, 2, true>(xu, kp, b, pstride, p * kNr, base); break;
-        case 3: tile<3, 2, true>(xu, kp, b, pstride, p * kNr, base); break;
-        default: tile<4, 2, true>(xu, kp, b, pstride, p * kNr, base); break;
+        case 2: tile<2, 1, true>(xu, kp, b, pstride, p * kNr, base); break;
+        case 3: tile<3, 1, true>(xu, kp, b, pstride, p * kNr, base); break;
+        default: tile<4, 1, true>(xu, kp, b, pstride, p * kNr, base); break;
       }
     }
-    for (; p < p_end; ++p) tile_rows(static_cast<int>(m), xu, kp, w.q8 + p * pstride, pstride, p * kNr, base);
     return;
   }
   for (int64_t p = p_begin; p < p_end; ++p) {
