@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <sys/mman.h>
+
 #include "engine/kernels/isa.h"
 #include "engine/kernels/kernels_internal.h"
 #include "engine/kernels/threadpool.h"
@@ -20,10 +22,13 @@ namespace sealsum::kernels {
 void AlignedFree::operator()(float* p) const noexcept { std::free(p); }
 
 AlignedFloats aligned_floats(size_t count) {
-  if (count > (SIZE_MAX - 63) / sizeof(float)) throw std::bad_alloc();
-  const size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (count > (SIZE_MAX - kHuge) / sizeof(float)) throw std::bad_alloc();
+  const size_t align = count * sizeof(float) >= kHuge ? kHuge : 64;
+  const size_t bytes = (count * sizeof(float) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, bytes == 0 ? 64 : bytes);
   if (p == nullptr) throw std::bad_alloc();
+  if (align == kHuge) (void)madvise(p, bytes, MADV_HUGEPAGE);  // a hint: refused or not, p is fine
   std::fill_n(static_cast<float*>(p), bytes / sizeof(float), 0.0f);
   return AlignedFloats(static_cast<float*>(p));
 }
@@ -148,6 +153,22 @@ bool PackedMatrix::is_view() const {
   return impl_ && (impl_->data != nullptr || impl_->q8 != nullptr || impl_->bf16 != nullptr) && !impl_->owned;
 }
 
+namespace {
+
+// Rows of W (row j at w + j·ldw) into nr-wide panels at dst (zeroed beforehand: padding stays 0).
+void pack_panels(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw, int64_t nr) {
+  for (int64_t p = 0; p * nr < n; ++p) {
+    float* panel = dst + p * k * nr;
+    const int64_t cols = std::min(nr, n - p * nr);
+    for (int64_t jj = 0; jj < cols; ++jj) {
+      const float* src = w + (p * nr + jj) * ldw;  // row j of W, read sequentially
+      for (int64_t kk = 0; kk < k; ++kk) panel[kk * nr + jj] = src[kk];
+    }
+  }
+}
+
+}  // namespace
+
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw) {
   if (n < 0 || k < 0 || ldw < k || (n * k > 0 && w == nullptr)) {
     detail::contract_violation("pack_matrix: bad shape or null weights");
@@ -161,15 +182,23 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw) {
   im.panels = (n + im.nr - 1) / im.nr;
   im.owned = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));  // zero-filled: padding
   im.data = im.owned.get();
-  for (int64_t p = 0; p < im.panels; ++p) {
-    float* dst = im.owned.get() + p * k * im.nr;
-    const int64_t cols = std::min(im.nr, n - p * im.nr);
-    for (int64_t jj = 0; jj < cols; ++jj) {
-      const float* src = w + (p * im.nr + jj) * ldw;  // row j of W, read sequentially
-      for (int64_t kk = 0; kk < k; ++kk) dst[kk * im.nr + jj] = src[kk];
-    }
-  }
+  pack_panels(im.owned.get(), w, n, k, ldw, im.nr);
   return pm;
+}
+
+size_t packed_floats(int64_t n, int64_t k) {
+  constexpr int64_t kNr = 32;  // every ISA's panel width (detail::panel_width)
+  if (n < 0 || k < 0) detail::contract_violation("packed_floats: negative shape");
+  return static_cast<size_t>((n + kNr - 1) / kNr * kNr * k);
+}
+
+PackedMatrix pack_matrix_into(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw) {
+  if (n < 0 || k < 0 || ldw < k || (n * k > 0 && (w == nullptr || dst == nullptr))) {
+    detail::contract_violation("pack_matrix_into: bad shape or null");
+  }
+  std::fill_n(dst, packed_floats(n, k), 0.0f);  // padding
+  pack_panels(dst, w, n, k, ldw, 32);
+  return view_panels(dst, n, k);
 }
 
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k) {

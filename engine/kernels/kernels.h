@@ -27,6 +27,17 @@ bool isa_supported(Isa isa);  // CPU and OS (XSAVE state) both support it
 Isa active_isa();             // chosen once (see above)
 void set_isa(Isa isa);        // tests: force an ISA (must be supported)
 
+struct AlignedFree {
+  void operator()(float* p) const noexcept;
+};
+using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
+// 64-byte aligned, zero-initialized storage for `count` floats. Throws std::bad_alloc. From 2 MiB
+// up the storage is 2 MiB aligned and advised as transparent huge pages (madvise, a hint): a
+// buffer filled once per request (cross-attention keys and values) then takes one page fault per
+// 2 MiB instead of one per 4 KiB, which cost ~10 us each on the development VM (and page
+// validation in a confidential VM).
+AlignedFloats aligned_floats(size_t count);
+
 // A weight matrix W[n, k] (PyTorch nn.Linear layout: out x in, row-major), repacked once at load
 // (or viewed in place, see view_panels) in the panel layout of the ISA that was active then; linear() always runs that
 // ISA's kernel for it (a later set_isa() affects matrices packed afterwards).
@@ -56,6 +67,12 @@ class PackedMatrix {
 // head's keys among all heads' columns, without gathering it first.
 PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw);
 inline PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k) { return pack_matrix(w, n, k, k); }
+// Floats of W[n, k] in the 32-wide panel layout (padding included): what pack_matrix_into writes.
+size_t packed_floats(int64_t n, int64_t k);
+// pack_matrix into caller storage: `dst` (64-byte aligned, packed_floats(n, k) floats, padding
+// written as zeros) is filled and returned as a view (view_panels): dst must outlive the result.
+// For many small matrices packed into one allocation (layers::CrossKv).
+PackedMatrix pack_matrix_into(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw);
 // A matrix already in the 32-wide panel layout (weights/panel_layout.h: the model file's layout,
 // which every ISA's kernel reads), `panels` 64-byte aligned: a view, no copy; `panels` must
 // outlive it and stay unchanged. Equivalent to pack_matrix of the row-major matrix.

@@ -23,13 +23,6 @@
 
 namespace sealsum::kernels {
 
-struct AlignedFree {
-  void operator()(float* p) const noexcept;
-};
-using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
-// 64-byte aligned, zero-initialized storage for `count` floats. Throws std::bad_alloc.
-AlignedFloats aligned_floats(size_t count);
-
 struct PackedMatrix::Impl {
   Isa isa = Isa::kScalar;
   int64_t n = 0, k = 0;

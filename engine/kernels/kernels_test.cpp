@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -141,6 +142,41 @@ TEST_CASE("linear with k == 0 writes the bias (or zeros)", "[kernels][linear]") 
     const auto z = run_linear(isa, {}, 2, {}, 3, 0, nullptr, nullptr);
     CHECK(z == std::vector<float>(6, 0.0f));
   }
+}
+
+TEST_CASE("pack_matrix_into: the same panels as pack_matrix, padding zeroed, strided rows; huge buffers", "[kernels][linear]") {
+  IsaGuard guard;
+  struct Shape { int64_t m, n, k, ldw; };
+  for (Shape s : {Shape{1, 1, 1, 1}, Shape{4, 33, 64, 128}, Shape{3, 1000, 64, 64}, Shape{2, 31, 7, 9}}) {
+    const auto x = random_floats(static_cast<size_t>(s.m * s.k), 21);
+    const auto w = random_floats(static_cast<size_t>(s.n * s.ldw), 22);
+    for (Isa isa : isas_under_test()) {
+      set_isa(isa);
+      INFO(isa_name(isa) << " n " << s.n << " k " << s.k << " ldw " << s.ldw);
+      const size_t floats = packed_floats(s.n, s.k);
+      CHECK(floats == static_cast<size_t>((s.n + 31) / 32 * 32 * s.k));
+      AlignedFloats dst = aligned_floats(floats);
+      std::fill_n(dst.get(), floats, std::numeric_limits<float>::quiet_NaN());  // stale contents
+      const PackedMatrix view = pack_matrix_into(dst.get(), w.data(), s.n, s.k, s.ldw);
+      const PackedMatrix owned = pack_matrix(w.data(), s.n, s.k, s.ldw);
+      CHECK(view.is_view());
+      const float* last = dst.get() + floats - static_cast<size_t>(32 * s.k);  // the last panel, k-major
+      for (int64_t kk = 0; kk < s.k; ++kk) {
+        for (int64_t jj = (s.n - 1) % 32 + 1; jj < 32; ++jj) REQUIRE(last[kk * 32 + jj] == 0.0f);  // padding
+      }
+      std::vector<float> a(static_cast<size_t>(s.m * s.n)), b(a.size());
+      linear(x.data(), s.m, view, nullptr, a.data(), nullptr);
+      linear(x.data(), s.m, owned, nullptr, b.data(), nullptr);
+      REQUIRE(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+    }
+  }
+  // From 2 MiB up: 2 MiB aligned (huge-page advice), zeroed like any other.
+  const size_t big = (size_t{3} << 20) / sizeof(float) + 5;
+  AlignedFloats h = aligned_floats(big);
+  CHECK(reinterpret_cast<uintptr_t>(h.get()) % (size_t{2} << 20) == 0);
+  CHECK(std::all_of(h.get(), h.get() + big, [](float v) { return v == 0.0f; }));
+  AlignedFloats small = aligned_floats(100);
+  CHECK(reinterpret_cast<uintptr_t>(small.get()) % 64 == 0);
 }
 
 TEST_CASE("linear rows do not depend on the batch and thread count does not change bits", "[kernels][linear]") {

@@ -97,13 +97,17 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
 
 CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh) {
   const int64_t width = heads * dh, block = Lenc * dh;
+  const size_t packed = kernels::packed_floats(Lenc, dh);  // a multiple of 32 floats: heads stay aligned
   CrossKv out;
   out.length = Lenc;
   out.keys.reserve(static_cast<size_t>(heads));
-  out.values.resize(static_cast<size_t>(heads * block));
+  out.store = kernels::aligned_floats(static_cast<size_t>(heads) * packed + static_cast<size_t>(heads * block));
+  float* const values_at = out.store.get() + static_cast<size_t>(heads) * packed;
+  out.values = values_at;
   for (int64_t h = 0; h < heads; ++h) {
-    out.keys.push_back(kernels::pack_matrix(kv + h * dh, Lenc, dh, 2 * width));
-    float* values = out.values.data() + h * block;
+    out.keys.push_back(kernels::pack_matrix_into(out.store.get() + static_cast<size_t>(h) * packed, kv + h * dh,
+                                                 Lenc, dh, 2 * width));
+    float* values = values_at + h * block;
     for (int64_t j = 0; j < Lenc; ++j) {
       std::memcpy(values + j * dh, kv + j * 2 * width + width + h * dh, static_cast<size_t>(dh) * sizeof(float));
     }
@@ -116,7 +120,7 @@ void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads
   const int64_t width = heads * dh, Lenc = kv.length;
   float* queries = scratch + R * Lenc;
   for (int64_t h = 0; h < heads; ++h) {
-    attention_packed(q + h * dh, width, R, kv.keys[static_cast<size_t>(h)], kv.values.data() + h * Lenc * dh, dh, dh,
+    attention_packed(q + h * dh, width, R, kv.keys[static_cast<size_t>(h)], kv.values + h * Lenc * dh, dh, dh,
                      1.0f, nullptr, 0, queries, scratch, ctx + h * dh, width);
   }
 }

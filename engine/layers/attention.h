@@ -57,8 +57,9 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
 // Owns its storage; immutable after make_cross_kv, so concurrent reads are safe.
 struct CrossKv {
   int64_t length = 0;                       // Lenc
-  std::vector<kernels::PackedMatrix> keys;  // [heads], each Lenc x dh
-  std::vector<float> values;                // heads·Lenc·dh
+  std::vector<kernels::PackedMatrix> keys;  // [heads], each Lenc x dh: views into `store`
+  const float* values = nullptr;            // heads·Lenc·dh, in `store` after the keys
+  kernels::AlignedFloats store;             // one allocation for both (see kernels::aligned_floats)
 };
 CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh);
 
