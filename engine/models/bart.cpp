@@ -261,18 +261,17 @@ Result<std::shared_ptr<const EncoderOutput>> BartModel::encode(std::span<const i
   for (int64_t i = 0; i < L; ++i) embed_one(ids[static_cast<size_t>(i)], enc_pos_, i, h + i * d);
   enc_ln_embed_.forward(h, L, h);
 
-  std::vector<float> tmp(static_cast<size_t>(L * d)), qkv(static_cast<size_t>(L * 3 * d)), ctx(static_cast<size_t>(L * d));
-  std::vector<float> ff(static_cast<size_t>(enc_.empty() ? 0 : enc_[0].ff.scratch_floats(L)));
+  const ScratchArena scratch({L * d, L * 3 * d, L * d, enc_.empty() ? 0 : enc_[0].ff.scratch_floats(L)});
+  float *tmp = scratch[0], *qkv = scratch[1], *ctx = scratch[2], *ff = scratch[3];
   for (const EncoderLayer& l : enc_) {
-    l.qkv.forward(h, L, qkv.data(), pool);
-    scale_q(qkv.data(), L, 3 * d, d, scaling);
-    layers::self_attention(qkv.data(), 3 * d, qkv.data() + d, 3 * d, qkv.data() + 2 * d, 3 * d, L, H, dh, 1.0f,
-                           nullptr, ctx.data(), d, pool);
-    l.o.forward(ctx.data(), L, tmp.data(), pool);
-    ops::add(h, tmp.data(), L * d);
+    l.qkv.forward(h, L, qkv, pool);
+    scale_q(qkv, L, 3 * d, d, scaling);
+    layers::self_attention(qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, L, H, dh, 1.0f, nullptr, ctx, d, pool);
+    l.o.forward(ctx, L, tmp, pool);
+    ops::add(h, tmp, L * d);
     l.ln_attn.forward(h, L, h);
-    l.ff.forward(h, L, tmp.data(), ff.data(), pool);
-    ops::add(h, tmp.data(), L * d);
+    l.ff.forward(h, L, tmp, ff, pool);
+    ops::add(h, tmp, L * d);
     l.ln_final.forward(h, L, h);
   }
   return std::shared_ptr<const EncoderOutput>(std::move(out));

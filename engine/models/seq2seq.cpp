@@ -39,6 +39,18 @@ Status check_encoder_output(const EncoderOutput* enc, int64_t d_model) {
   return Status::ok();
 }
 
+ScratchArena::ScratchArena(std::initializer_list<int64_t> sizes) {
+  const auto rounded = [](int64_t n) { return static_cast<size_t>((std::max<int64_t>(n, 0) + 15) / 16 * 16); };
+  size_t total = 0;
+  for (int64_t n : sizes) total += rounded(n);
+  store_ = kernels::aligned_floats(total);
+  size_t at = 0;
+  for (int64_t n : sizes) {
+    parts_.push_back(store_.get() + at);
+    at += rounded(n);
+  }
+}
+
 float* grow(std::vector<float>& v, int64_t n) {
   if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
   return v.data();

@@ -296,19 +296,18 @@ Result<std::shared_ptr<const EncoderOutput>> T5Model::encode(std::span<const int
     for (int64_t hd = 0; hd < H; ++hd) rel[static_cast<size_t>(hd * span + off + L - 1)] = enc_rel_[b * H + hd];
   }
 
-  std::vector<float> n(static_cast<size_t>(L * d)), tmp(static_cast<size_t>(L * d));
-  std::vector<float> qkv(static_cast<size_t>(L * 3 * inner)), ctx(static_cast<size_t>(L * inner));
-  std::vector<float> ff(static_cast<size_t>(enc_.empty() ? 0 : enc_[0].ff.scratch_floats(L)));
+  const ScratchArena scratch({L * d, L * d, L * 3 * inner, L * inner, enc_.empty() ? 0 : enc_[0].ff.scratch_floats(L)});
+  float *n = scratch[0], *tmp = scratch[1], *qkv = scratch[2], *ctx = scratch[3], *ff = scratch[4];
   for (const EncoderBlock& blk : enc_) {
-    blk.ln_attn.forward(h, L, n.data());
-    blk.qkv.forward(n.data(), L, qkv.data(), pool);
-    layers::self_attention(qkv.data(), 3 * inner, qkv.data() + inner, 3 * inner, qkv.data() + 2 * inner, 3 * inner,
-                           L, H, c.d_kv, 1.0f, rel.data(), ctx.data(), inner, pool);
-    blk.o.forward(ctx.data(), L, tmp.data(), pool);
-    ops::add(h, tmp.data(), L * d);
-    blk.ln_ff.forward(h, L, n.data());
-    blk.ff.forward(n.data(), L, tmp.data(), ff.data(), pool);
-    ops::add(h, tmp.data(), L * d);
+    blk.ln_attn.forward(h, L, n);
+    blk.qkv.forward(n, L, qkv, pool);
+    layers::self_attention(qkv, 3 * inner, qkv + inner, 3 * inner, qkv + 2 * inner, 3 * inner, L, H, c.d_kv, 1.0f,
+                           rel.data(), ctx, inner, pool);
+    blk.o.forward(ctx, L, tmp, pool);
+    ops::add(h, tmp, L * d);
+    blk.ln_ff.forward(h, L, n);
+    blk.ff.forward(n, L, tmp, ff, pool);
+    ops::add(h, tmp, L * d);
   }
   enc_final_.forward(h, L, h);
   return std::shared_ptr<const EncoderOutput>(std::move(out));
