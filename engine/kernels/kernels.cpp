@@ -155,7 +155,10 @@ bool PackedMatrix::is_view() const {
 
 namespace {
 
-// Rows of W (row j at w + j·ldw) into nr-wide panels at dst (zeroed beforehand: padding stays 0).
+constexpr int64_t kFileNr = 32;  // the file's panel width (weights/panel_layout.h), every ISA's too
+
+// Rows of W (row j at w + j·ldw) into nr-wide panels at dst; the last panel's padding columns are
+// written as zeros, so dst's previous contents do not matter.
 void pack_panels(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw, int64_t nr) {
   for (int64_t p = 0; p * nr < n; ++p) {
     float* panel = dst + p * k * nr;
@@ -164,6 +167,7 @@ void pack_panels(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw, 
       const float* src = w + (p * nr + jj) * ldw;  // row j of W, read sequentially
       for (int64_t kk = 0; kk < k; ++kk) panel[kk * nr + jj] = src[kk];
     }
+    for (int64_t kk = 0; cols < nr && kk < k; ++kk) std::fill(panel + kk * nr + cols, panel + (kk + 1) * nr, 0.0f);
   }
 }
 
@@ -180,31 +184,28 @@ PackedMatrix pack_matrix(const float* w, int64_t n, int64_t k, int64_t ldw) {
   im.k = k;
   im.nr = detail::panel_width(im.isa);
   im.panels = (n + im.nr - 1) / im.nr;
-  im.owned = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));  // zero-filled: padding
+  im.owned = aligned_floats(static_cast<size_t>(im.panels * k * im.nr));
   im.data = im.owned.get();
   pack_panels(im.owned.get(), w, n, k, ldw, im.nr);
   return pm;
 }
 
 size_t packed_floats(int64_t n, int64_t k) {
-  constexpr int64_t kNr = 32;  // every ISA's panel width (detail::panel_width)
   if (n < 0 || k < 0) detail::contract_violation("packed_floats: negative shape");
-  return static_cast<size_t>((n + kNr - 1) / kNr * kNr * k);
+  return static_cast<size_t>((n + kFileNr - 1) / kFileNr * kFileNr * k);
 }
 
 PackedMatrix pack_matrix_into(float* dst, const float* w, int64_t n, int64_t k, int64_t ldw) {
   if (n < 0 || k < 0 || ldw < k || (n * k > 0 && (w == nullptr || dst == nullptr))) {
     detail::contract_violation("pack_matrix_into: bad shape or null");
   }
-  std::fill_n(dst, packed_floats(n, k), 0.0f);  // padding
-  pack_panels(dst, w, n, k, ldw, 32);
+  pack_panels(dst, w, n, k, ldw, kFileNr);
   return view_panels(dst, n, k);
 }
 
 PackedMatrix view_panels(const float* panels, int64_t n, int64_t k) {
   if (n < 0 || k < 0 || (n * k > 0 && panels == nullptr)) detail::contract_violation("view_panels: bad shape or null");
   if (reinterpret_cast<uintptr_t>(panels) % 64 != 0) detail::contract_violation("view_panels: not 64-byte aligned");
-  constexpr int64_t kFileNr = 32;  // weights/panel_layout.h
   if (detail::panel_width(active_isa()) != kFileNr) detail::contract_violation("view_panels: ISA panel width is not 32");
   PackedMatrix pm;
   PackedMatrix::Impl& im = *pm.impl_;

@@ -22,11 +22,11 @@
 // Measured with sealsum_kernels_bench "t5 decoder step", m = 4 against m = 1 in the same runs:
 // 2 panels at a time without prefetch 1.22-1.32x; 2 panels prefetching the next pair 1.16-1.20x
 // (2026-12-03), but 1.48-1.52x (medians) on 2026-12-04's faster memory; 1 panel prefetching the next
-// one 1.31-1.33x in the same runs (minimum 0.85 ms against 0.99). On cache-resident weights the 4 x 1
-// tile without prefetch was 12-18 % faster than 4 x 2 (12.4-12.7 against 14.2-15.1 us, t5 ff in); with
-// it 12.7-16.7 us, within the noise of 4 x 2. m = 1 showed no gain from any distance tried (8-32 KiB ahead, 2-8 panels
-// ahead). Prefetches never fault (beyond the last panel they fetch nothing useful) and change no
-// result.
+// one 1.31-1.33x in the same runs (minimum 0.85 ms against 0.99). On cache-resident weights the
+// 4 x 1 tile without prefetch was 12-18 % faster than 4 x 2 (12.4-12.7 against 14.2-15.1 us, t5 ff
+// in); with it 12.7-16.7 us, within the noise of 4 x 2. m = 1 showed no gain from any distance tried
+// (8-32 KiB ahead, 2-8 panels ahead). Prefetches never fault (beyond the last panel they fetch
+// nothing useful) and change no result.
 #include "engine/kernels/intrinsics.h"
 
 #include <cstdint>
