@@ -11,25 +11,31 @@
 #include <cstdlib>
 #include <new>
 
-#include <sys/mman.h>
-
+#include "engine/kernels/buffer_pool.h"
 #include "engine/kernels/isa.h"
 #include "engine/kernels/kernels_internal.h"
 #include "engine/kernels/threadpool.h"
 
 namespace sealsum::kernels {
 
-void AlignedFree::operator()(float* p) const noexcept { std::free(p); }
+void AlignedFree::operator()(float* p) const noexcept {
+  if (pooled_bytes > 0) {
+    detail::pool_give(p, pooled_bytes);
+  } else {
+    std::free(p);
+  }
+}
 
 AlignedFloats aligned_floats(size_t count) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  if (count > (SIZE_MAX - kHuge) / sizeof(float)) throw std::bad_alloc();
-  const size_t align = count * sizeof(float) >= kHuge ? kHuge : 64;
-  const size_t bytes = (count * sizeof(float) + align - 1) / align * align;
-  void* p = std::aligned_alloc(align, bytes == 0 ? 64 : bytes);
+  if (count > SIZE_MAX / sizeof(float) - 64) throw std::bad_alloc();
+  const size_t bytes = count * sizeof(float);
+  if (bytes >= detail::kPoolMinBytes) {
+    return AlignedFloats(static_cast<float*>(detail::pool_take(bytes)), AlignedFree{bytes});  // zeroed
+  }
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
   if (p == nullptr) throw std::bad_alloc();
-  if (align == kHuge) (void)madvise(p, bytes, MADV_HUGEPAGE);  // a hint: refused or not, p is fine
-  std::fill_n(static_cast<float*>(p), bytes / sizeof(float), 0.0f);
+  std::fill_n(static_cast<float*>(p), rounded / sizeof(float), 0.0f);
   return AlignedFloats(static_cast<float*>(p));
 }
 

@@ -28,14 +28,15 @@ Isa active_isa();             // chosen once (see above)
 void set_isa(Isa isa);        // tests: force an ISA (must be supported)
 
 struct AlignedFree {
+  size_t pooled_bytes = 0;  // > 0: the block came from the buffer pool with this size
   void operator()(float* p) const noexcept;
 };
 using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
-// 64-byte aligned, zero-initialized storage for `count` floats. Throws std::bad_alloc. From 2 MiB
-// up the storage is 2 MiB aligned and advised as transparent huge pages (madvise, a hint): a
-// buffer filled once per request (cross-attention keys and values) then takes one page fault per
-// 2 MiB instead of one per 4 KiB, which cost ~10 us each on the development VM (and page
-// validation in a confidential VM).
+// 64-byte aligned, zero-initialized storage for `count` floats. Throws std::bad_alloc. From 256 KiB
+// up it comes from the buffer pool (buffer_pool.h): page aligned, in 2 MiB-aligned regions advised
+// as transparent huge pages and kept out of core dumps, and recycled when freed (wiped, then carved
+// again for later buffers), so a warm process takes no page faults for its per-request buffers
+// (each cost ~10 us per 4 KiB on the development VM, and page validation in a confidential VM).
 AlignedFloats aligned_floats(size_t count);
 
 // A weight matrix W[n, k] (PyTorch nn.Linear layout: out x in, row-major), repacked once at load

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/kernels/kernels.h"
 
 namespace sealsum::layers {
 
@@ -48,14 +49,15 @@ class KvCache {
 
  private:
   float* slot_base(int64_t layer, int64_t row, int kv) {
-    return slots_[static_cast<size_t>(row_slot_[static_cast<size_t>(row)])].data() +
+    return slots_[static_cast<size_t>(row_slot_[static_cast<size_t>(row)])].get() +
            ((layer * 2 + kv) * capacity_) * width_;
   }
+  void first_slot();  // slot 0 (row 0's) exists from the first reserve_next() or reorder() on
   void grow(int64_t new_capacity);
   size_t slot_floats() const { return static_cast<size_t>(layers_ * 2 * capacity_ * width_); }
 
   int64_t layers_, width_, capacity_, length_ = 0;
-  std::vector<std::vector<float>> slots_;
+  std::vector<kernels::AlignedFloats> slots_;  // kernels::aligned_floats: recycled across requests
   std::vector<int32_t> row_slot_;
   int64_t rows_copied_ = 0;
 };

@@ -51,9 +51,12 @@ ScratchArena::ScratchArena(std::initializer_list<int64_t> sizes) {
   }
 }
 
-float* grow(std::vector<float>& v, int64_t n) {
-  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
-  return v.data();
+float* grow(GrowBuffer& v, int64_t n) {
+  if (v.size < n || v.data == nullptr) {
+    v.data = kernels::aligned_floats(static_cast<size_t>(std::max<int64_t>(n, 1)));
+    v.size = std::max<int64_t>(n, 1);
+  }
+  return v.data.get();
 }
 
 Seq2SeqSession::Seq2SeqSession(const DecoderShape& shape, int64_t layers, const layers::FeedForward& ff,
@@ -67,9 +70,9 @@ Seq2SeqSession::Seq2SeqSession(const DecoderShape& shape, int64_t layers, const 
 
 void Seq2SeqSession::set_cross_kv(size_t layer, const layers::Linear& proj, const EncoderOutput& enc) {
   // Projected row-major, then regrouped head by head (layers::make_cross_kv) for streaming reads.
-  std::vector<float> rows(static_cast<size_t>(enc.length * 2 * shape_.width));
-  proj.forward(enc.hidden.data(), enc.length, rows.data(), pool_);
-  cross_kv_[layer] = layers::make_cross_kv(rows.data(), enc.length, shape_.heads, shape_.width / shape_.heads);
+  const kernels::AlignedFloats rows = kernels::aligned_floats(static_cast<size_t>(enc.length * 2 * shape_.width));
+  proj.forward(enc.hidden.data(), enc.length, rows.get(), pool_);
+  cross_kv_[layer] = layers::make_cross_kv(rows.get(), enc.length, shape_.heads, shape_.width / shape_.heads);
 }
 
 Status Seq2SeqSession::check_step(std::span<const int32_t> tokens) const {

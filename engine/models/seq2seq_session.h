@@ -33,13 +33,19 @@ Status check_encoder_input(std::span<const int32_t> ids, const ModelInfo& info);
 // consistent (kInvalidArgument: it does not come from this model).
 Status check_encoder_output(const EncoderOutput* enc, int64_t d_model);
 
-// Grow-only scratch: v holds at least n floats; resizing to a size already reached allocates nothing.
-float* grow(std::vector<float>& v, int64_t n);
+// Grow-only step scratch (kernels::aligned_floats: from 256 KiB, such as a batch's logits, it is
+// recycled by the buffer pool, so a new session does not fault in fresh pages). grow() returns at
+// least n floats; a size already reached allocates nothing; contents are not kept across a growth.
+struct GrowBuffer {
+  kernels::AlignedFloats data;
+  int64_t size = 0;
+};
+float* grow(GrowBuffer& v, int64_t n);
 
 // An encoder's scratch buffers (zeroed, `sizes` floats each, 64-byte aligned) carved from one
-// kernels::aligned_floats allocation: huge pages from 2 MiB, so an encode of 512-1024 tokens takes
-// a few page faults for its 10-40 MiB of activations instead of one per 4 KiB (~10 us each on the
-// development VM). Move-only; the pointers live as long as the arena.
+// kernels::aligned_floats allocation: the buffer pool's memory, so a warm process encodes its
+// 10-40 MiB of activations (512-1024 tokens) into pages it already touched, with no page faults
+// (~10 us per 4 KiB on the development VM). Move-only; the pointers live as long as the arena.
 class ScratchArena {
  public:
   explicit ScratchArena(std::initializer_list<int64_t> sizes);
@@ -137,7 +143,7 @@ class Seq2SeqSession : public DecoderSession {
   int64_t enc_length_;
   layers::KvCache cache_;
   std::vector<layers::CrossKv> cross_kv_;  // per layer: the encoder's keys and values
-  std::vector<float> x_, tmp_, qkv_, q_, ctx_, ff_scratch_, scores_, logits_;
+  GrowBuffer x_, tmp_, qkv_, q_, ctx_, ff_scratch_, scores_, logits_;
   std::vector<int32_t> tokens_;
   std::vector<Segment> segments_;
 };

@@ -148,7 +148,7 @@ class T5Session final : public Seq2SeqSession {
   void forward(std::span<const int32_t> tokens, const Step& s, float* logits) override;
 
   const T5Model& m_;
-  std::vector<float> n_, bias_;  // normed hidden state [R, d_model]; causal biases, per segment [heads, t+1]
+  GrowBuffer n_, bias_;  // normed hidden state [R, d_model]; causal biases, per segment [heads, t+1]
   std::vector<const float*> biases_;  // per segment, into bias_
 };
 
