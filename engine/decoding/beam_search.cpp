@@ -33,6 +33,22 @@
 
 namespace sealsum::decoding {
 
+namespace {
+
+// row[v] += s, element by element (so the same bits as the plain loop), in fixed blocks of 16 that
+// GCC's -O2 vectorizes (the plain loop, whose trip count it cannot see, ran one float at a time:
+// about 40 us of each beam-4 step over t5's 4 x 32,128 scores).
+void add_to_row(float* row, int64_t n, float s) {
+  constexpr int64_t kBlock = 16;
+  int64_t v = 0;
+  for (; v + kBlock <= n; v += kBlock) {
+    for (int64_t l = 0; l < kBlock; ++l) row[v + l] += s;
+  }
+  for (; v < n; ++v) row[v] += s;
+}
+
+}  // namespace
+
 Result<GenerateOutput> beam_search(DecoderSession& session, const GenerationParams& params) {
   const int64_t vocab = session.vocab_size();
   const int beams = params.num_beams;
@@ -75,11 +91,7 @@ Result<GenerateOutput> beam_search(DecoderSession& session, const GenerationPara
     if (!fanned_out) {  // all beams hold the same sequence: same processed scores
       for (size_t b = 1; b < nb; ++b) std::copy_n(scores.data(), vocab, scores.data() + b * static_cast<size_t>(vocab));
     }
-    for (size_t b = 0; b < nb; ++b) {
-      float* row = scores.data() + b * static_cast<size_t>(vocab);
-      const float s = beam_scores[b];
-      for (int64_t v = 0; v < vocab; ++v) row[v] += s;
-    }
+    for (size_t b = 0; b < nb; ++b) add_to_row(scores.data() + b * static_cast<size_t>(vocab), vocab, beam_scores[b]);
     topk_torch(scores.data(), static_cast<int64_t>(nb) * vocab, keep, queue, top);
 
     // BeamSearchScorer.process (cur_len counts the token being chosen).
