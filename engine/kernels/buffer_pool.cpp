@@ -53,15 +53,12 @@ class Pool {
       const Idle idle = by_addr_.at(at);
       by_size_.erase(fit);
       by_addr_.erase(at);
-      idle_bytes_ -= idle.size;
       if (idle.size > r) insert(at + r, idle.size - r, idle.region);
     } else {
       // Exactly the request: a rounded-up tail would only add resident memory (the region still
       // starts 2 MiB aligned, so all its whole 2 MiB spans can be huge pages).
       at = map_region(r);
       regions_.emplace(at, r);
-      mapped_bytes_ += r;
-      ++regions_mapped_;
     }
     void* p = reinterpret_cast<void*>(at);
     POOL_UNPOISON(p, bytes);  // the buffer only: its page's tail (and the redzone) stay poisoned
@@ -95,9 +92,13 @@ class Pool {
     insert(start, size, region);
   }
 
-  PoolStats stats() {
+  PoolStats stats() {  // derived on demand (tests): nothing on the take/give path keeps counts
     std::lock_guard<std::mutex> lock(mu_);
-    return PoolStats{mapped_bytes_, idle_bytes_, by_addr_.size(), regions_mapped_};
+    PoolStats s;
+    for (const auto& [at, len] : regions_) s.mapped_bytes += len;
+    for (const auto& [at, idle] : by_addr_) s.idle_bytes += idle.size;
+    s.regions_mapped = regions_.size();  // regions are never unmapped
+    return s;
   }
 
  private:
@@ -130,7 +131,6 @@ class Pool {
   void insert(uintptr_t at, size_t size, uintptr_t region) {
     by_addr_.emplace(at, Idle{size, region});
     by_size_.emplace(size, at);
-    idle_bytes_ += size;
   }
 
   void erase(std::map<uintptr_t, Idle>::iterator it) {
@@ -141,7 +141,6 @@ class Pool {
         break;
       }
     }
-    idle_bytes_ -= it->second.size;
     by_addr_.erase(it);
   }
 
@@ -149,8 +148,6 @@ class Pool {
   std::map<uintptr_t, size_t> regions_;
   std::map<uintptr_t, Idle> by_addr_;
   std::multimap<size_t, uintptr_t> by_size_;
-  size_t mapped_bytes_ = 0, idle_bytes_ = 0;
-  uint64_t regions_mapped_ = 0;
 };
 
 // Never destroyed: buffers may be returned during static destruction (a model held by a static).

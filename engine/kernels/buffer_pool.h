@@ -19,7 +19,8 @@
 // ranges; a repeated request of one shape reuses the same ranges). Encoder scratch freed before the
 // decoder starts is carved into the decoder's buffers, which a fresh-per-buffer allocator could not.
 //
-// Under AddressSanitizer idle ranges are poisoned, so a use after return is still reported.
+// Under AddressSanitizer idle ranges are poisoned and every buffer is followed by a poisoned page,
+// so a use after return or an overflow is still reported.
 //
 // Thread safety: every function may be called from any thread (one mutex; a few calls per request).
 #pragma once
@@ -42,7 +43,6 @@ void pool_give(void* p, size_t bytes) noexcept;
 struct PoolStats {
   size_t mapped_bytes = 0;  // all regions
   size_t idle_bytes = 0;    // in idle ranges
-  size_t idle_ranges = 0;
   uint64_t regions_mapped = 0;  // mmap calls so far
 };
 PoolStats pool_stats();

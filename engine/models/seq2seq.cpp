@@ -52,9 +52,10 @@ ScratchArena::ScratchArena(std::initializer_list<int64_t> sizes) {
 }
 
 float* grow(GrowBuffer& v, int64_t n) {
-  if (v.size < n || v.data == nullptr) {
-    v.data = kernels::aligned_floats(static_cast<size_t>(std::max<int64_t>(n, 1)));
-    v.size = std::max<int64_t>(n, 1);
+  const int64_t want = std::max<int64_t>(n, 1);  // size 0 (nothing yet) is always below it
+  if (v.size < want) {
+    v.data = kernels::aligned_floats(static_cast<size_t>(want));
+    v.size = want;
   }
   return v.data.get();
 }

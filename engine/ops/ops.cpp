@@ -103,4 +103,8 @@ void scale(float* x, float s, int64_t n) {
   for (int64_t j = 0; j < n; ++j) x[j] *= s;
 }
 
+void add_scalar(float* x, float s, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) x[j] += s;
+}
+
 }  // namespace sealsum::ops

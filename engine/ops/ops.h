@@ -34,5 +34,6 @@ void gelu_new(float* x, int64_t n);  // tanh approx: 0.5·x·(1 + tanh(√(2/π)
 void mul(float* x, const float* y, int64_t n);  // x *= y (gated FFN: act(gate) * up)
 void add(float* x, const float* y, int64_t n);  // x += y (residual)
 void scale(float* x, float s, int64_t n);       // x *= s
+void add_scalar(float* x, float s, int64_t n);  // x += s (beam search: a beam's score onto its row)
 
 }  // namespace sealsum::ops
