@@ -44,8 +44,10 @@ json bart_config() {
           {"eos_token_id", 2}, {"pad_token_id", 1}};
 }
 
-// Random weights (norm weights near 1) in the panel layout, as converted model files hold them.
-std::unique_ptr<Seq2SeqModel> make_model(const std::string& arch, const json& config) {
+// Random weights (norm weights near 1) in the panel layout, as converted model files hold them;
+// linear weights as `dtype` (int8 and bf16 models also keep cross-attention keys and values in bf16).
+std::unique_ptr<Seq2SeqModel> make_model(const std::string& arch, const json& config,
+                                         sealsum::weights::DType dtype = sealsum::weights::DType::kF32) {
   sealsum::weights::ModelWriter w(arch, config, json::object());
   auto schema = sealsum::weights::expected_schema(arch, config);
   REQUIRE(schema.ok());
@@ -59,7 +61,7 @@ std::unique_ptr<Seq2SeqModel> make_model(const std::string& arch, const json& co
     const bool norm = t.name.find("norm") != std::string::npos && t.name.ends_with("weight");
     for (auto& x : v) x = norm ? 1.0f + u(g) : u(g);
     if (t.linear) {
-      w.add_linear_weight(t.name, t.shape[0], t.shape[1], v);
+      w.add_linear_weight(t.name, t.shape[0], t.shape[1], v, dtype);
       continue;
     }
     std::vector<uint8_t> bytes(v.size() * sizeof(float));
@@ -151,6 +153,8 @@ void check_step_sessions(const Seq2SeqModel& m) {
 TEST_CASE("step_sessions: rows of several sessions in one step get their solo bits", "[batching]") {
   SECTION("t5") { check_step_sessions(*make_model("t5", t5_config())); }
   SECTION("bart") { check_step_sessions(*make_model("bart", bart_config())); }
+  SECTION("t5 int8") { check_step_sessions(*make_model("t5", t5_config(), sealsum::weights::DType::kI8)); }
+  SECTION("bart bf16") { check_step_sessions(*make_model("bart", bart_config(), sealsum::weights::DType::kBF16)); }
 }
 
 TEST_CASE("step_sessions refuses mixed models, repeats and bad tokens, changing nothing", "[batching]") {

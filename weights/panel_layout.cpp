@@ -62,21 +62,6 @@ void i8_panel_row(const int8_t* codes, const float* scales, int64_t k, int64_t j
   }
 }
 
-uint16_t f32_to_bf16(float v) {
-  uint32_t u = 0;
-  std::memcpy(&u, &v, sizeof u);
-  if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x007FFFFFu) != 0) return static_cast<uint16_t>((u >> 16) | 0x0040u);
-  u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest, ties to even
-  return static_cast<uint16_t>(u >> 16);
-}
-
-float bf16_to_f32(uint16_t v) {
-  const uint32_t u = static_cast<uint32_t>(v) << 16;
-  float f = 0.0f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 std::vector<uint16_t> to_bf16_panels(std::span<const float> w, int64_t n, int64_t k) {
   const std::vector<float> p = to_panels(w, n, k);
   std::vector<uint16_t> out(p.size());

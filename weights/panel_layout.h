@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -59,8 +60,20 @@ void i8_panel_row(const int8_t* codes, const float* scales, int64_t k, int64_t j
 // ---- bf16 panels (dtype bf16, layout "panels"): the f32 panel layout with 2-byte elements ----
 // bytes: uint16 elements[p*k*32 + kk*32 + jj] = bf16(W[p*32 + jj, kk]) (round to nearest even;
 // NaN stays NaN). Size panel_floats(n, k) * 2 bytes.
-uint16_t f32_to_bf16(float v);
-float bf16_to_f32(uint16_t v);
+// Inline: the engine also rounds each input's cross-attention keys and values with it.
+inline uint16_t f32_to_bf16(float v) {
+  uint32_t u = 0;
+  std::memcpy(&u, &v, sizeof u);
+  if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x007FFFFFu) != 0) return static_cast<uint16_t>((u >> 16) | 0x0040u);
+  u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest, ties to even
+  return static_cast<uint16_t>(u >> 16);
+}
+inline float bf16_to_f32(uint16_t v) {
+  const uint32_t u = static_cast<uint32_t>(v) << 16;
+  float f = 0.0f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
 std::vector<uint16_t> to_bf16_panels(std::span<const float> w, int64_t n, int64_t k);
 void bf16_panel_row(const uint16_t* panels, int64_t k, int64_t j, float* out);
 

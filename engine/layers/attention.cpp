@@ -6,6 +6,7 @@
 
 #include "engine/kernels/kernels.h"
 #include "engine/ops/ops.h"
+#include "weights/panel_layout.h"
 
 namespace sealsum::layers {
 
@@ -95,7 +96,63 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
   }
 }
 
-CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh) {
+namespace {
+
+// The bf16 panel layout (weights/panel_layout.h, every ISA's): panel_floats(n, k) elements, a
+// multiple of 32 (64 bytes), so matrices stored back to back stay 64-byte aligned.
+constexpr int64_t kBf16Panel = weights::kPanelWidth;
+int64_t whole_panels(int64_t n) { return (n + kBf16Panel - 1) / kBf16Panel * kBf16Panel; }
+
+// Head h's keys, W[j, c] = kv[j·2·width + h·dh + c] (Lenc x dh), into bf16 panels at dst.
+kernels::PackedMatrix pack_keys_bf16(uint16_t* dst, const float* kv, int64_t Lenc, int64_t width, int64_t dh) {
+  const int64_t rows = whole_panels(Lenc);
+  for (int64_t j = 0; j < rows; ++j) {  // one source row at a time; rows past Lenc are zero padding
+    uint16_t* out = dst + (j / kBf16Panel) * dh * kBf16Panel + j % kBf16Panel;
+    if (j >= Lenc) {
+      for (int64_t c = 0; c < dh; ++c) out[c * kBf16Panel] = 0;
+      continue;
+    }
+    const float* src = kv + j * 2 * width;
+    for (int64_t c = 0; c < dh; ++c) out[c * kBf16Panel] = weights::f32_to_bf16(src[c]);
+  }
+  return kernels::view_panels_bf16(dst, Lenc, dh);
+}
+
+// Head h's values transposed, W[j, c] = V[c, j] = kv[c·2·width + width + h·dh + j] (dh x Lenc),
+// into bf16 panels at dst: k step c of a panel is 32 consecutive columns of value row c.
+kernels::PackedMatrix pack_values_t_bf16(uint16_t* dst, const float* v, int64_t Lenc, int64_t width, int64_t dh) {
+  const int64_t cols = whole_panels(dh);
+  for (int64_t c = 0; c < Lenc; ++c) {
+    const float* src = v + c * 2 * width;
+    for (int64_t j = 0; j < cols; ++j) {  // columns past dh are zero padding
+      dst[((j / kBf16Panel) * Lenc + c) * kBf16Panel + j % kBf16Panel] = j < dh ? weights::f32_to_bf16(src[j]) : 0;
+    }
+  }
+  return kernels::view_panels_bf16(dst, dh, Lenc);
+}
+
+CrossKv make_cross_kv_bf16(const float* kv, int64_t Lenc, int64_t heads, int64_t dh) {
+  const int64_t width = heads * dh;
+  const int64_t key_elems = weights::panel_floats(Lenc, dh), value_elems = weights::panel_floats(dh, Lenc);
+  CrossKv out;
+  out.length = Lenc;
+  out.keys.reserve(static_cast<size_t>(heads));
+  out.values_t.reserve(static_cast<size_t>(heads));
+  // Two bf16 elements per float of storage; every part starts 64-byte aligned (sizes are multiples of 32).
+  out.store = kernels::aligned_floats(static_cast<size_t>(heads * (key_elems + value_elems) / 2));
+  auto* const base = reinterpret_cast<uint16_t*>(out.store.get());
+  for (int64_t h = 0; h < heads; ++h) {
+    out.keys.push_back(pack_keys_bf16(base + h * key_elems, kv + h * dh, Lenc, width, dh));
+    out.values_t.push_back(
+        pack_values_t_bf16(base + heads * key_elems + h * value_elems, kv + width + h * dh, Lenc, width, dh));
+  }
+  return out;
+}
+
+}  // namespace
+
+CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh, CrossKvPrecision precision) {
+  if (precision == CrossKvPrecision::kBF16) return make_cross_kv_bf16(kv, Lenc, heads, dh);
   const int64_t width = heads * dh, block = Lenc * dh;
   const size_t packed = kernels::packed_floats(Lenc, dh);  // a multiple of 32 floats: heads stay aligned
   CrossKv out;
@@ -120,8 +177,25 @@ void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads
   const int64_t width = heads * dh, Lenc = kv.length;
   float* queries = scratch + R * Lenc;
   for (int64_t h = 0; h < heads; ++h) {
-    attention_packed(q + h * dh, width, R, kv.keys[static_cast<size_t>(h)], kv.values + h * Lenc * dh, dh, dh,
-                     1.0f, nullptr, 0, queries, scratch, ctx + h * dh, width);
+    const auto hh = static_cast<size_t>(h);
+    if (kv.values_t.empty()) {
+      attention_packed(q + h * dh, width, R, kv.keys[hh], kv.values + h * Lenc * dh, dh, dh, 1.0f, nullptr, 0,
+                       queries, scratch, ctx + h * dh, width);
+      continue;
+    }
+    // bf16: scores over the keys, softmax, then P·V as a linear layer over Vᵀ. One row writes its
+    // output in place; several go through `queries` (free once the scores exist), as linear()
+    // writes rows contiguously.
+    for (int64_t i = 0; i < R; ++i) {
+      std::memcpy(queries + i * dh, q + i * width + h * dh, static_cast<size_t>(dh) * sizeof(float));
+    }
+    kernels::linear(queries, R, kv.keys[hh], nullptr, scratch, nullptr);
+    ops::softmax(scratch, R, Lenc);
+    float* out = R == 1 ? ctx + h * dh : queries;
+    kernels::linear(scratch, R, kv.values_t[hh], nullptr, out, nullptr);
+    for (int64_t i = 0; R > 1 && i < R; ++i) {
+      std::memcpy(ctx + i * width + h * dh, out + i * dh, static_cast<size_t>(dh) * sizeof(float));
+    }
   }
 }
 

@@ -48,25 +48,36 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
                             int64_t dh, const float* bias, float* scores, float* ctx);
 
 // The encoder's keys and values for cross-attention, made once per input from the fused
-// projection's rows kv [Lenc, 2·width] (key then value in each row):
-//  - keys: per head, its Lenc x dh keys as a kernels::PackedMatrix (the kernels' weight layout), so
-//    a step's scores q·Kᵀ are a linear layer over the keys: the R query rows of a step go through
-//    each key once together (beam rows cost little more than one row) and no horizontal sums are
-//    needed;
-//  - values: [heads][Lenc][dh], each head's Lenc x dh block contiguous (P·V streams it).
+// projection's rows kv [Lenc, 2·width] (key then value in each row), held at one of two precisions:
+//  - kF32 (f32 models: the reference's bits):
+//    - keys: per head, its Lenc x dh keys as a kernels::PackedMatrix (the kernels' weight layout),
+//      so a step's scores q·Kᵀ are a linear layer over the keys: the R query rows of a step go
+//      through each key once together (beam rows cost little more than one row) and no horizontal
+//      sums are needed;
+//    - values: [heads][Lenc][dh], each head's Lenc x dh block contiguous (P·V streams it).
+//  - kBF16 (int8 and bf16 models): keys and values rounded to bf16 (nearest even) in the bf16 weight
+//    panel layout, the keys as above and each head's values transposed (dh x Lenc, `values_t`), so
+//    P·V is also a linear layer. Every decoder step streams all of them once per input (12 MiB a step
+//    for t5-small at 512 tokens in f32, more than the int8 weights' 38 MiB once a batch holds a few
+//    inputs); bf16 halves that. The arithmetic stays f32 (kernels::view_panels_bf16's contract), so
+//    the only change is the rounding of K and V, below these models' own weight rounding (README,
+//    "Quantized weights").
 // Owns its storage; immutable after make_cross_kv, so concurrent reads are safe.
+enum class CrossKvPrecision { kF32, kBF16 };
 struct CrossKv {
-  int64_t length = 0;                       // Lenc
-  std::vector<kernels::PackedMatrix> keys;  // [heads], each Lenc x dh: views into `store`
-  const float* values = nullptr;            // heads·Lenc·dh, in `store` after the keys
-  kernels::AlignedFloats store;             // one allocation for both (see kernels::aligned_floats)
+  int64_t length = 0;                           // Lenc
+  std::vector<kernels::PackedMatrix> keys;      // [heads], each Lenc x dh: views into `store`
+  const float* values = nullptr;                // kF32: heads·Lenc·dh, in `store` after the keys; kBF16: null
+  std::vector<kernels::PackedMatrix> values_t;  // kBF16: [heads], each dh x Lenc (Vᵀ): views into `store`
+  kernels::AlignedFloats store;                 // one allocation for all (see kernels::aligned_floats)
 };
-CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh);
-
+CrossKv make_cross_kv(const float* kv, int64_t Lenc, int64_t heads, int64_t dh,
+                      CrossKvPrecision precision = CrossKvPrecision::kF32);
 // Cross-attention of R query rows q [R, width] against `kv`. scratch: R·(Lenc + dh) floats (the
 // scores and the gathered queries of one head); ctx: [R, width]. Each score is kernels::linear's sum over dh for one key (scale 1: a model that
-// scales queries does so in its projection), so a row's scores, softmax and output do not depend
-// on R or on the other rows (the same bits alone as among a beam's or a batch's rows).
+// scales queries does so in its projection), and with kBF16 values each output is kernels::linear's
+// sum over Lenc, so a row's scores, softmax and output do not depend on R or on the other rows (the
+// same bits alone as among a beam's or a batch's rows).
 void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads, int64_t dh, float* scratch,
                      float* ctx);
 

@@ -1,12 +1,13 @@
 // Layers against straightforward double-precision references: attention (bias rows with negative
 // stride, multi-head with relative bias, thread-count independence, cross-attention over packed
-// keys), the KV cache's reorder (ownership hand-over, fork copies, growth), fused linears (also
+// keys, f32 and bf16), the KV cache's reorder (ownership hand-over, fork copies, growth), fused linears (also
 // over panel-stored weights read in place) and the feed-forward variants.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <vector>
@@ -129,41 +130,67 @@ TEST_CASE("self_attention: multi-head with relative bias, identical for 1 and 2 
 
 TEST_CASE("cross_attention: every head against the reference, each row the same bits alone", "[layers]") {
   using sealsum::kernels::Isa;
+  using sealsum::layers::CrossKvPrecision;
   const Isa was = sealsum::kernels::active_isa();
+  // bf16 outputs per (Lenc, dh) under each vector ISA: AVX2 and AVX-512 must agree bit for bit.
+  std::vector<std::vector<float>> bf16_avx2, bf16_avx512;
   for (const Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     if (!sealsum::kernels::isa_supported(isa)) continue;
     sealsum::kernels::set_isa(isa);  // keys are packed for the ISA active at make_cross_kv
-    INFO("ISA " << sealsum::kernels::isa_name(isa));
-    // Lenc not a multiple of the 32-key panel; dh 8 and 64 (T5's); R 1..6 (greedy, beams, batches).
-    for (const int64_t Lenc : {1, 37, 70}) {
-      for (const int64_t dh : {8, 64}) {
-        const int64_t H = 3, w = H * dh, R = 6;
-        const auto kv = random_vec(static_cast<size_t>(Lenc * 2 * w), 21);  // [Lenc, 2w]: keys | values
-        const auto q = random_vec(static_cast<size_t>(R * w), 22);
-        const sealsum::layers::CrossKv cross = sealsum::layers::make_cross_kv(kv.data(), Lenc, H, dh);
-        REQUIRE(cross.length == Lenc);
-        REQUIRE(cross.keys.size() == static_cast<size_t>(H));
-        std::vector<float> scores(static_cast<size_t>(R * (Lenc + dh))), all(static_cast<size_t>(R * w));
-        sealsum::layers::cross_attention(q.data(), R, cross, H, dh, scores.data(), all.data());
-        for (int64_t h = 0; h < H; ++h) {
-          const auto want = ref_attention(q.data() + h * dh, w, R, kv.data() + h * dh, 2 * w, kv.data() + w + h * dh,
-                                          2 * w, Lenc, dh, 1.0, [](int64_t, int64_t) { return 0.0; });
-          for (int64_t i = 0; i < R; ++i) {
-            for (int64_t c = 0; c < dh; ++c) {
-              CHECK(std::fabs(all[static_cast<size_t>(i * w + h * dh + c)] - want[static_cast<size_t>(i * dh + c)]) <
-                    1e-5);
+    for (const CrossKvPrecision precision : {CrossKvPrecision::kF32, CrossKvPrecision::kBF16}) {
+      const bool bf16 = precision == CrossKvPrecision::kBF16;
+      INFO("ISA " << sealsum::kernels::isa_name(isa) << (bf16 ? ", bf16 keys and values" : ", f32"));
+      // Lenc not a multiple of the 32-key panel; dh 8 and 64 (T5's); R 1..6 (greedy, beams, batches).
+      for (const int64_t Lenc : {1, 37, 70}) {
+        for (const int64_t dh : {8, 64}) {
+          const int64_t H = 3, w = H * dh, R = 6;
+          const auto kv = random_vec(static_cast<size_t>(Lenc * 2 * w), 21);  // [Lenc, 2w]: keys | values
+          const auto q = random_vec(static_cast<size_t>(R * w), 22);
+          const sealsum::layers::CrossKv cross = sealsum::layers::make_cross_kv(kv.data(), Lenc, H, dh, precision);
+          REQUIRE(cross.length == Lenc);
+          REQUIRE(cross.keys.size() == static_cast<size_t>(H));
+          REQUIRE(cross.values_t.size() == static_cast<size_t>(bf16 ? H : 0));
+          // The reference reads the keys and values as stored: bf16 rounds them (nearest even).
+          std::vector<float> stored = kv;
+          if (bf16) {
+            for (float& x : stored) x = sealsum::weights::bf16_to_f32(sealsum::weights::f32_to_bf16(x));
+          }
+          std::vector<float> scores(static_cast<size_t>(R * (Lenc + dh))), all(static_cast<size_t>(R * w));
+          sealsum::layers::cross_attention(q.data(), R, cross, H, dh, scores.data(), all.data());
+          double rounding = 0;  // how far bf16 storage moved the result (it must, or nothing was rounded)
+          for (int64_t h = 0; h < H; ++h) {
+            const auto want = ref_attention(q.data() + h * dh, w, R, stored.data() + h * dh, 2 * w,
+                                            stored.data() + w + h * dh, 2 * w, Lenc, dh, 1.0,
+                                            [](int64_t, int64_t) { return 0.0; });
+            const auto exact = ref_attention(q.data() + h * dh, w, R, kv.data() + h * dh, 2 * w,
+                                             kv.data() + w + h * dh, 2 * w, Lenc, dh, 1.0,
+                                             [](int64_t, int64_t) { return 0.0; });
+            for (int64_t i = 0; i < R; ++i) {
+              for (int64_t c = 0; c < dh; ++c) {
+                const auto at = static_cast<size_t>(i * dh + c);
+                const float got = all[static_cast<size_t>(i * w + h * dh + c)];
+                CHECK(std::fabs(got - want[at]) < 1e-5);
+                rounding = std::max(rounding, std::fabs(want[at] - exact[at]));
+              }
             }
           }
-        }
-        // Row independence: the first r rows alone give the same bits as among all R.
-        for (const int64_t r : {1, 4}) {
-          std::vector<float> alone(static_cast<size_t>(r * w));
-          sealsum::layers::cross_attention(q.data(), r, cross, H, dh, scores.data(), alone.data());
-          CHECK(std::equal(alone.begin(), alone.end(), all.begin()));
+          if (bf16) {
+            CHECK(rounding > 1e-6);
+            CHECK(rounding < 1e-2);  // bf16 keeps 8 significant bits of values in [-1, 1]
+            if (isa == Isa::kAvx2) bf16_avx2.push_back(all);
+            if (isa == Isa::kAvx512) bf16_avx512.push_back(all);
+          }
+          // Row independence: the first r rows alone give the same bits as among all R.
+          for (const int64_t r : {1, 4}) {
+            std::vector<float> alone(static_cast<size_t>(r * w));
+            sealsum::layers::cross_attention(q.data(), r, cross, H, dh, scores.data(), alone.data());
+            CHECK(std::equal(alone.begin(), alone.end(), all.begin()));
+          }
         }
       }
     }
   }
+  if (!bf16_avx2.empty() && !bf16_avx512.empty()) CHECK(bf16_avx2 == bf16_avx512);
   sealsum::kernels::set_isa(was);
 }
 
@@ -318,6 +345,26 @@ TEST_CASE("Linear: panel-stored weights give bit-identical outputs, read in plac
     }
   }
   sealsum::kernels::set_isa(before);
+}
+
+TEST_CASE("Linear::quantized: int8 and bf16 weights, also when fused through a dequantized copy", "[layers]") {
+  const int64_t in = 8;
+  const auto w = random_vec(static_cast<size_t>(48 * in), 36);
+  const auto q = sealsum::weights::quantize_i8_panels(std::span<const float>(w.data(), 16 * in), 16, in);
+  const auto h = sealsum::weights::to_bf16_panels(std::span<const float>(w.data(), 16 * in), 16, in);
+  AlignedStore codes(q.codes.size() / sizeof(float)), halves(h.size() / 2);
+  std::memcpy(codes.data(), q.codes.data(), q.codes.size());
+  std::memcpy(halves.data(), h.data(), h.size() * sizeof(uint16_t));
+  const auto i8 = sealsum::layers::Weight::i8(reinterpret_cast<const int8_t*>(codes.data()), q.scales.data());
+  const auto b16 = sealsum::layers::Weight::bf16(reinterpret_cast<const uint16_t*>(halves.data()));
+  CHECK_FALSE(Linear(w.data(), 16, in, nullptr).quantized());
+  CHECK(Linear(i8, 16, in, nullptr).quantized());
+  CHECK(Linear(b16, 16, in, nullptr).quantized());
+  // 16-row parts are not whole panels: fused into one f32 copy, still a quantized model's linear.
+  const Linear::Part mixed[] = {{w.data() + 16 * in, 16, nullptr}, {i8, 16, nullptr}};
+  const Linear::Part plain[] = {{w.data() + 16 * in, 16, nullptr}, {w.data() + 32 * in, 16, nullptr}};
+  CHECK(Linear::fused(mixed, in).quantized());
+  CHECK_FALSE(Linear::fused(plain, in).quantized());
 }
 
 TEST_CASE("FeedForward: plain ReLU and gated gelu_new match the formulas", "[layers]") {

@@ -28,7 +28,8 @@ kernels::PackedMatrix matrix_of(const Weight& w, int64_t out, int64_t in) {
 
 }  // namespace
 
-Linear::Linear(Weight w, int64_t out, int64_t in, const float* bias) : w_(matrix_of(w, out, in)), out_(out) {
+Linear::Linear(Weight w, int64_t out, int64_t in, const float* bias)
+    : w_(matrix_of(w, out, in)), out_(out), quantized_(w.q8 != nullptr || w.b16 != nullptr) {
   if (bias != nullptr) bias_.assign(bias, bias + out);
 }
 
@@ -69,7 +70,9 @@ Linear Linear::fused(std::span<const Part> parts, int64_t in) {
     for (int64_t j = 0; j < p.out; ++j) p.w.row(j, in, w.data() + (row + j) * in);
     row += p.out;
   }
-  return Linear(w.data(), total, in, any_bias ? b.data() : nullptr);
+  Linear joined(w.data(), total, in, any_bias ? b.data() : nullptr);
+  for (const Part& p : parts) joined.quantized_ = joined.quantized_ || p.w.q8 != nullptr || p.w.b16 != nullptr;
+  return joined;
 }
 
 void Linear::forward(const float* x, int64_t m, float* y, kernels::ThreadPool* pool) const {

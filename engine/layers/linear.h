@@ -68,6 +68,9 @@ class Linear {
   int64_t out_features() const { return out_; }
   // True when the weights are read in place from panel-stored memory (no packed copy held).
   bool reads_in_place() const { return w_.is_view(); }
+  // True when the weights come from int8 or bf16 tensors (a `sealsum convert --dtype int8|bf16`
+  // model), also when fused parts had to be dequantized into one f32 matrix.
+  bool quantized() const { return quantized_; }
 
   // y[m, out] = x[m, in] · Wᵀ (+ bias). x and y contiguous, must not alias.
   void forward(const float* x, int64_t m, float* y, kernels::ThreadPool* pool) const;
@@ -76,6 +79,7 @@ class Linear {
   kernels::PackedMatrix w_;
   std::vector<float> bias_;  // empty: no bias
   int64_t out_ = 0;
+  bool quantized_ = false;
 };
 
 }  // namespace sealsum::layers

@@ -70,10 +70,13 @@ Seq2SeqSession::Seq2SeqSession(const DecoderShape& shape, int64_t layers, const 
       cross_kv_(static_cast<size_t>(layers)) {}
 
 void Seq2SeqSession::set_cross_kv(size_t layer, const layers::Linear& proj, const EncoderOutput& enc) {
-  // Projected row-major, then regrouped head by head (layers::make_cross_kv) for streaming reads.
+  // Projected row-major, then regrouped head by head (layers::make_cross_kv) for streaming reads;
+  // bf16 for a quantized model (its precision class; f32 models keep the reference's bits).
   const kernels::AlignedFloats rows = kernels::aligned_floats(static_cast<size_t>(enc.length * 2 * shape_.width));
   proj.forward(enc.hidden.data(), enc.length, rows.get(), pool_);
-  cross_kv_[layer] = layers::make_cross_kv(rows.get(), enc.length, shape_.heads, shape_.width / shape_.heads);
+  const auto precision = proj.quantized() ? layers::CrossKvPrecision::kBF16 : layers::CrossKvPrecision::kF32;
+  cross_kv_[layer] =
+      layers::make_cross_kv(rows.get(), enc.length, shape_.heads, shape_.width / shape_.heads, precision);
 }
 
 Status Seq2SeqSession::check_step(std::span<const int32_t> tokens) const {

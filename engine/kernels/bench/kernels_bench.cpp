@@ -162,6 +162,36 @@ void decoder_step_cases(Isa isa, const std::string& filter, double min_time, Thr
       gemm(false, m, kDh, kL, 1.0f, scores.data(), kL, values.data() + at, kDh, 0.0f, out.data(), kDh);
     }
   });
+  // As int8 and bf16 models run it: keys and transposed values as bf16 panels (half the bytes),
+  // both products linear layers.
+  const int64_t key_elems = sealsum::weights::panel_floats(kL, kDh);
+  const int64_t value_elems = sealsum::weights::panel_floats(kDh, kL);
+  const AlignedFloats b16 = aligned_floats(static_cast<size_t>(kHeads * (key_elems + value_elems) / 2));
+  auto* const b16_at = reinterpret_cast<uint16_t*>(b16.get());
+  std::vector<PackedMatrix> b16_keys, b16_values;
+  std::vector<float> vt(static_cast<size_t>(kDh * kL));
+  for (int64_t h = 0; h < kHeads; ++h) {
+    const int64_t at = h * kL * kDh;
+    for (int64_t c = 0; c < kL; ++c) {
+      for (int64_t j = 0; j < kDh; ++j) {
+        vt[static_cast<size_t>(j * kL + c)] = values[static_cast<size_t>(at + c * kDh + j)];
+      }
+    }
+    const auto kp = sealsum::weights::to_bf16_panels(std::span<const float>(keys.data() + at, kL * kDh), kL, kDh);
+    const auto vp = sealsum::weights::to_bf16_panels(vt, kDh, kL);
+    uint16_t* kdst = b16_at + h * key_elems;
+    uint16_t* vdst = b16_at + kHeads * key_elems + h * value_elems;
+    std::copy(kp.begin(), kp.end(), kdst);
+    std::copy(vp.begin(), vp.end(), vdst);
+    b16_keys.push_back(view_panels_bf16(kdst, kL, kDh));
+    b16_values.push_back(view_panels_bf16(vdst, kDh, kL));
+  }
+  time_rows(isa, "linear t5 cross-attention step, bf16 K,V", "K,V", 4.0 * kHeads * kL * kDh, min_time, [&](int64_t m) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      linear(q.data(), m, b16_keys[static_cast<size_t>(h)], nullptr, scores.data(), nullptr);
+      linear(scores.data(), m, b16_values[static_cast<size_t>(h)], nullptr, out.data(), nullptr);
+    }
+  });
 }
 
 }  // namespace
