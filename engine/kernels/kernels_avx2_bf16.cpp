@@ -11,7 +11,7 @@
 // b + (v / 4) * pstride + (v % 4) * 8 (V = 8 spans two panels). Register budget (16 ymm):
 // R·V accumulators + V widened weights + 1 broadcast (R = 1 widens each vector where it is used).
 //   m = 1: 1 x 8 (two panels side by side: W streamed once, a panel's k steps being consecutive
-//   64-byte lines);
+//   64-byte lines); a short matrix (kShortBf16Elems) 1 x 4 a panel at a time, the next prefetched;
 //   m = 2..4: rows in pairs, 2 x 4 per panel, an odd last row 1 x 4 (a later pair re-reads the panel
 //   from L1/L2). The first pair also prefetches the next panel, k step by k step: without it the
 //   pairs' arithmetic and the weight stream did not overlap (sealsum_kernels_bench "t5 decoder
@@ -116,6 +116,10 @@ void linear_bf16_avx2(const float* x, int64_t ldx, int64_t m, const PackedMatrix
     return;
   }
   int64_t p = p_begin;
+  if (m == 1 && w.n * k <= kShortBf16Elems) {  // see kShortBf16Elems
+    for (; p < p_end; ++p) tile<1, 4, true>(x, ldx, k, w.bf16 + p * pstride, pstride, p * kNr, n, bias, y, ldy);
+    return;
+  }
   if (m == 1) {
     for (; p + 2 <= p_end; p += 2) tile<1, 8>(x, ldx, k, w.bf16 + p * pstride, pstride, p * kNr, n, bias, y, ldy);
   }

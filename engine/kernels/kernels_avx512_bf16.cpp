@@ -7,7 +7,8 @@
 //
 // Tiles: R rows x P panels over the whole k. Large m: each panel (32 x k x 2 bytes, L2-resident) is
 // swept by 8-row tiles; small m (decoder, m <= 4): weights streamed once, 4 panels at a time for
-// m = 1; m = 2..4 one panel at a time, prefetching the next panel k step by k step. Without that
+// m = 1 (one at a time for short matrices, kShortBf16Elems); m = 2..4 one panel at a time,
+// prefetching the next panel k step by k step. Without that
 // prefetch four rows' arithmetic and the weight stream did not overlap: a t5-small step's bf16
 // weights took 1.5x the one-row time for m = 4 (2 panels at a time, sealsum_kernels_bench "t5
 // decoder step", 2026-12-04: medians 3.23 ms against 2.10); with it 1.00-1.05x (2.33-2.55 ms in the
@@ -95,6 +96,12 @@ inline void tile_rows(int r, const float* x, int64_t ldx, int64_t k, const uint1
 void linear_bf16_avx512(const float* x, int64_t ldx, int64_t m, const PackedMatrix::Impl& w, int64_t p_begin,
                         int64_t p_end, const float* bias, float* y, int64_t ldy) {
   const int64_t k = w.k, n = w.n, pstride = k * kNr;
+  if (m == 1 && w.n * k <= kShortBf16Elems) {  // see kShortBf16Elems
+    for (int64_t p = p_begin; p < p_end; ++p) {
+      tile<1, 1, true>(x, ldx, k, w.bf16 + p * pstride, pstride, p * kNr, n, bias, y, ldy);
+    }
+    return;
+  }
   if (m == 1) {
     int64_t p = p_begin;
     for (; p + 4 <= p_end; p += 4) tile<1, 4>(x, ldx, k, w.bf16 + p * pstride, pstride, p * kNr, n, bias, y, ldy);

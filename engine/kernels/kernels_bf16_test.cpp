@@ -36,7 +36,10 @@ TEST_CASE("bf16 kernels: AVX-512, AVX2 and the scalar twin within the f32 tolera
   };
   const Case cases[] = {{1, 1, 1},   {1, 33, 5},   {1, 130, 67}, {2, 31, 3},   {3, 64, 4},   {4, 100, 130},
                         {5, 17, 9},  {7, 65, 128}, {8, 32, 33},  {9, 97, 63},  {13, 129, 200}, {33, 70, 258},
-                        {6, 40, 17}, {12, 64, 31}, {2, 96, 2}, {1, 64, 300}, {4, 200, 64}};
+                        {6, 40, 17}, {12, 64, 31}, {2, 96, 2}, {1, 64, 300}, {4, 200, 64},
+                        // one row over more than kShortBf16Elems weights: the wide m = 1 tiles
+                        // (the cases above are short: one panel at a time, kernels_internal.h)
+                        {1, 150, 450}, {1, 300, 257}};
   ThreadPool pool(2);
   for (const Case& c : cases) {
     INFO("m " << c.m << " n " << c.n << " k " << c.k);
