@@ -23,21 +23,26 @@ void softmax_times_values(float* scores, int64_t m, int64_t n, const float* bias
   kernels::gemm(/*trans_b=*/false, m, dh, n, 1.0f, scores, n, v, ldv, 0.0f, out, ldo);
 }
 
-// attention_head over keys packed once as a weight matrix (keys.rows() keys of dh floats): the m
-// query rows (stride ldq) are gathered into `queries` (m·dh floats of scratch, as linear() reads
-// rows contiguously), and the scores are one linear() over the keys, then scaled (the same single
-// rounding as gemm's alpha).
-void attention_packed(const float* q, int64_t ldq, int64_t m, const kernels::PackedMatrix& keys, const float* v,
-                      int64_t ldv, int64_t dh, float scale, const float* bias, int64_t bias_ld, float* queries,
-                      float* scores, float* out, int64_t ldo) {
-  if (m <= 0) return;
-  const int64_t n = keys.rows();
+// Scores of m query rows (stride ldq) over keys packed once as a weight matrix (keys.rows() keys
+// of dh floats): the rows are gathered into `queries` (m·dh floats of scratch, as linear() reads
+// rows contiguously), and scores[m, keys.rows()] are one linear() over the keys, then scaled (the
+// same single rounding as gemm's alpha).
+void packed_scores(const float* q, int64_t ldq, int64_t m, const kernels::PackedMatrix& keys, int64_t dh, float scale,
+                   float* queries, float* scores) {
   for (int64_t i = 0; i < m; ++i) {
     std::memcpy(queries + i * dh, q + i * ldq, static_cast<size_t>(dh) * sizeof(float));
   }
   kernels::linear(queries, m, keys, nullptr, scores, nullptr);
-  if (scale != 1.0f) ops::scale(scores, scale, m * n);
-  softmax_times_values(scores, m, n, bias, bias_ld, v, ldv, dh, out, ldo);
+  if (scale != 1.0f) ops::scale(scores, scale, m * keys.rows());
+}
+
+// attention_head over packed keys (packed_scores), values row-major.
+void attention_packed(const float* q, int64_t ldq, int64_t m, const kernels::PackedMatrix& keys, const float* v,
+                      int64_t ldv, int64_t dh, float scale, const float* bias, int64_t bias_ld, float* queries,
+                      float* scores, float* out, int64_t ldo) {
+  if (m <= 0) return;
+  packed_scores(q, ldq, m, keys, dh, scale, queries, scores);
+  softmax_times_values(scores, m, keys.rows(), bias, bias_ld, v, ldv, dh, out, ldo);
 }
 
 }  // namespace
@@ -98,37 +103,20 @@ void decoder_self_attention(const float* qkv, int64_t R, KvCache& cache, int64_t
 
 namespace {
 
-// The bf16 panel layout (weights/panel_layout.h, every ISA's): panel_floats(n, k) elements, a
-// multiple of 32 (64 bytes), so matrices stored back to back stay 64-byte aligned.
-constexpr int64_t kBf16Panel = weights::kPanelWidth;
-int64_t whole_panels(int64_t n) { return (n + kBf16Panel - 1) / kBf16Panel * kBf16Panel; }
-
-// Head h's keys, W[j, c] = kv[j·2·width + h·dh + c] (Lenc x dh), into bf16 panels at dst.
-kernels::PackedMatrix pack_keys_bf16(uint16_t* dst, const float* kv, int64_t Lenc, int64_t width, int64_t dh) {
-  const int64_t rows = whole_panels(Lenc);
-  for (int64_t j = 0; j < rows; ++j) {  // one source row at a time; rows past Lenc are zero padding
-    uint16_t* out = dst + (j / kBf16Panel) * dh * kBf16Panel + j % kBf16Panel;
-    if (j >= Lenc) {
-      for (int64_t c = 0; c < dh; ++c) out[c * kBf16Panel] = 0;
-      continue;
-    }
-    const float* src = kv + j * 2 * width;
-    for (int64_t c = 0; c < dh; ++c) out[c * kBf16Panel] = weights::f32_to_bf16(src[c]);
-  }
-  return kernels::view_panels_bf16(dst, Lenc, dh);
-}
-
-// Head h's values transposed, W[j, c] = V[c, j] = kv[c·2·width + width + h·dh + j] (dh x Lenc),
-// into bf16 panels at dst: k step c of a panel is 32 consecutive columns of value row c.
-kernels::PackedMatrix pack_values_t_bf16(uint16_t* dst, const float* v, int64_t Lenc, int64_t width, int64_t dh) {
-  const int64_t cols = whole_panels(dh);
-  for (int64_t c = 0; c < Lenc; ++c) {
-    const float* src = v + c * 2 * width;
-    for (int64_t j = 0; j < cols; ++j) {  // columns past dh are zero padding
-      dst[((j / kBf16Panel) * Lenc + c) * kBf16Panel + j % kBf16Panel] = j < dh ? weights::f32_to_bf16(src[j]) : 0;
+// W [n, k] with W[j, c] = w[j·sj + c·sc] (a head's keys among the projection's rows, or its values
+// read transposed) rounded into the bf16 panel layout at dst (weights/panel_layout.h, every ISA's:
+// weights::panel_floats(n, k) elements, rows past n zero), viewed as a matrix.
+kernels::PackedMatrix pack_bf16_into(uint16_t* dst, const float* w, int64_t n, int64_t k, int64_t sj, int64_t sc) {
+  constexpr int64_t nr = weights::kPanelWidth;
+  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+    for (int64_t c = 0; c < k; ++c) {
+      uint16_t* out = dst + j0 * k + c * nr;  // panel j0 / nr starts at (j0 / nr)·k·nr
+      for (int64_t jj = 0; jj < nr; ++jj) {
+        out[jj] = j0 + jj < n ? weights::f32_to_bf16(w[(j0 + jj) * sj + c * sc]) : 0;
+      }
     }
   }
-  return kernels::view_panels_bf16(dst, dh, Lenc);
+  return kernels::view_panels_bf16(dst, n, k);
 }
 
 CrossKv make_cross_kv_bf16(const float* kv, int64_t Lenc, int64_t heads, int64_t dh) {
@@ -142,9 +130,9 @@ CrossKv make_cross_kv_bf16(const float* kv, int64_t Lenc, int64_t heads, int64_t
   out.store = kernels::aligned_floats(static_cast<size_t>(heads * (key_elems + value_elems) / 2));
   auto* const base = reinterpret_cast<uint16_t*>(out.store.get());
   for (int64_t h = 0; h < heads; ++h) {
-    out.keys.push_back(pack_keys_bf16(base + h * key_elems, kv + h * dh, Lenc, width, dh));
-    out.values_t.push_back(
-        pack_values_t_bf16(base + heads * key_elems + h * value_elems, kv + width + h * dh, Lenc, width, dh));
+    out.keys.push_back(pack_bf16_into(base + h * key_elems, kv + h * dh, Lenc, dh, 2 * width, 1));
+    out.values_t.push_back(  // Vᵀ: row j is value column j, k step c value row c
+        pack_bf16_into(base + heads * key_elems + h * value_elems, kv + width + h * dh, dh, Lenc, 1, 2 * width));
   }
   return out;
 }
@@ -183,18 +171,13 @@ void cross_attention(const float* q, int64_t R, const CrossKv& kv, int64_t heads
                        queries, scratch, ctx + h * dh, width);
       continue;
     }
-    // bf16: scores over the keys, softmax, then P·V as a linear layer over Vᵀ. One row writes its
-    // output in place; several go through `queries` (free once the scores exist), as linear()
-    // writes rows contiguously.
-    for (int64_t i = 0; i < R; ++i) {
-      std::memcpy(queries + i * dh, q + i * width + h * dh, static_cast<size_t>(dh) * sizeof(float));
-    }
-    kernels::linear(queries, R, kv.keys[hh], nullptr, scratch, nullptr);
+    // bf16: softmax of the scores, then P·V as a linear layer over Vᵀ into `queries` (free once
+    // the scores exist; linear() writes rows contiguously), copied to the rows' columns of head h.
+    packed_scores(q + h * dh, width, R, kv.keys[hh], dh, 1.0f, queries, scratch);
     ops::softmax(scratch, R, Lenc);
-    float* out = R == 1 ? ctx + h * dh : queries;
-    kernels::linear(scratch, R, kv.values_t[hh], nullptr, out, nullptr);
-    for (int64_t i = 0; R > 1 && i < R; ++i) {
-      std::memcpy(ctx + i * width + h * dh, out + i * dh, static_cast<size_t>(dh) * sizeof(float));
+    kernels::linear(scratch, R, kv.values_t[hh], nullptr, queries, nullptr);
+    for (int64_t i = 0; i < R; ++i) {
+      std::memcpy(ctx + i * width + h * dh, queries + i * dh, static_cast<size_t>(dh) * sizeof(float));
     }
   }
 }

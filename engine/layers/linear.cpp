@@ -29,19 +29,20 @@ kernels::PackedMatrix matrix_of(const Weight& w, int64_t out, int64_t in) {
 }  // namespace
 
 Linear::Linear(Weight w, int64_t out, int64_t in, const float* bias)
-    : w_(matrix_of(w, out, in)), out_(out), quantized_(w.q8 != nullptr || w.b16 != nullptr) {
+    : w_(matrix_of(w, out, in)), out_(out), quantized_(w.quantized()) {
   if (bias != nullptr) bias_.assign(bias, bias + out);
 }
 
 Linear Linear::fused(std::span<const Part> parts, int64_t in) {
   int64_t total = 0;
-  bool any_bias = false, contiguous = true, contiguous_i8 = true, contiguous_b16 = true;
+  bool any_bias = false, any_quantized = false, contiguous = true, contiguous_i8 = true, contiguous_b16 = true;
   const float* next = parts.empty() ? nullptr : parts[0].w.data;
   const int8_t* next_q8 = parts.empty() ? nullptr : parts[0].w.q8;
   const uint16_t* next_b16 = parts.empty() ? nullptr : parts[0].w.b16;
   for (const Part& p : parts) {
     total += p.out;
     any_bias = any_bias || p.bias != nullptr;
+    any_quantized = any_quantized || p.w.quantized();
     const bool whole = p.out % weights::kPanelWidth == 0;
     contiguous = contiguous && p.w.data != nullptr && p.w.panels && whole && p.w.data == next;
     contiguous_b16 = contiguous_b16 && p.w.b16 != nullptr && whole && p.w.b16 == next_b16;
@@ -71,7 +72,7 @@ Linear Linear::fused(std::span<const Part> parts, int64_t in) {
     row += p.out;
   }
   Linear joined(w.data(), total, in, any_bias ? b.data() : nullptr);
-  for (const Part& p : parts) joined.quantized_ = joined.quantized_ || p.w.q8 != nullptr || p.w.b16 != nullptr;
+  joined.quantized_ = any_quantized;  // dequantized parts still make a quantized model's linear
   return joined;
 }
 

@@ -42,6 +42,7 @@ struct Weight {
   const int8_t* q8 = nullptr;     // non-null: int8 panels (data is null)
   const uint16_t* b16 = nullptr;  // non-null: bf16 panels (data is null)
   const float* scales = nullptr;
+  bool quantized() const { return q8 != nullptr || b16 != nullptr; }
   // Row j of W (in floats; int8: dequantized) into out[0..in).
   void row(int64_t j, int64_t in, float* out) const;
 };
