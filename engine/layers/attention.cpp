@@ -105,15 +105,20 @@ namespace {
 
 // W [n, k] with W[j, c] = w[j·sj + c·sc] (a head's keys among the projection's rows, or its values
 // read transposed) rounded into the bf16 panel layout at dst (weights/panel_layout.h, every ISA's:
-// weights::panel_floats(n, k) elements, rows past n zero), viewed as a matrix.
+// weights::panel_floats(n, k) elements, rows past n zero), viewed as a matrix. The source is walked
+// in its memory order (the smaller stride innermost): the strided gather the other order makes cost
+// half again as much per input.
 kernels::PackedMatrix pack_bf16_into(uint16_t* dst, const float* w, int64_t n, int64_t k, int64_t sj, int64_t sc) {
   constexpr int64_t nr = weights::kPanelWidth;
-  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+  const auto at = [&](int64_t j, int64_t c) -> uint16_t& { return dst[(j / nr * k + c) * nr + j % nr]; };
+  if (n % nr != 0) std::memset(&at(n / nr * nr, 0), 0, static_cast<size_t>(k * nr) * sizeof(uint16_t));
+  if (sj < sc) {
     for (int64_t c = 0; c < k; ++c) {
-      uint16_t* out = dst + j0 * k + c * nr;  // panel j0 / nr starts at (j0 / nr)·k·nr
-      for (int64_t jj = 0; jj < nr; ++jj) {
-        out[jj] = j0 + jj < n ? weights::f32_to_bf16(w[(j0 + jj) * sj + c * sc]) : 0;
-      }
+      for (int64_t j = 0; j < n; ++j) at(j, c) = weights::f32_to_bf16(w[j * sj + c * sc]);
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t c = 0; c < k; ++c) at(j, c) = weights::f32_to_bf16(w[j * sj + c * sc]);
     }
   }
   return kernels::view_panels_bf16(dst, n, k);
