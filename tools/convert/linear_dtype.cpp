@@ -24,13 +24,19 @@ Result<weights::DType> parse_linear_dtype(std::string_view name) {
 
 void add_schema_tensor(weights::ModelWriter& w, const weights::Schema& schema, const weights::ExpectedTensor& e,
                        std::span<const float> values, weights::DType dtype) {
-  if (!e.linear) {
+  const auto row_major_f32 = [&] {
     w.add_tensor(e.name, weights::DType::kF32, e.shape,
                  std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(values.data()), values.size_bytes()));
+  };
+  if (!e.linear) {
+    row_major_f32();
     return;
   }
   if (dtype != weights::DType::kF32 && is_tied_head_target(schema, e.name)) {
-    w.add_linear_weight(e.name, e.shape[0], e.shape[1], values, weights::DType::kF32);  // the embedding
+    // The embedding stays f32 and row-major: with the head a quantized copy, only row lookups read it,
+    // and a row is then one contiguous run (in 32-row panels it is one float in every 128 bytes: a
+    // t5-small lookup touched 32 KiB, ~4 ms of a 512-token encode).
+    row_major_f32();
     w.add_linear_weight(kHead, e.shape[0], e.shape[1], values, dtype);
     return;
   }

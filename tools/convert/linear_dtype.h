@@ -22,7 +22,8 @@ namespace sealsum::convert {
 Result<weights::DType> parse_linear_dtype(std::string_view name);
 
 // Adds schema tensor e (row-major f32 values, e.shape) to w: linear weights as `dtype` panels (the
-// tied embedding: f32 panels plus the quantized lm_head copy), everything else row-major f32.
+// tied embedding of a bf16/int8 model: row-major f32 plus the quantized lm_head copy), everything
+// else row-major f32.
 void add_schema_tensor(weights::ModelWriter& w, const weights::Schema& schema, const weights::ExpectedTensor& e,
                        std::span<const float> values, weights::DType dtype);
 

@@ -1,6 +1,6 @@
 // `sealsum convert --dtype`: the names accepted, and what a quantized synthetic t5-small holds:
-// int8 (or bf16) panels for every linear weight, the tied embedding kept f32 with a quantized
-// lm_head.weight in place of the alias, norms and biases f32, scales after the weights.
+// int8 (or bf16) panels for every linear weight, the tied embedding kept f32 and row-major with a
+// quantized lm_head.weight in place of the alias, norms and biases f32, scales after the weights.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -41,7 +41,8 @@ TEST_CASE("a synthetic t5-small converted with --dtype int8 and bf16") {
     const weights::TensorView* head = m->find("lm_head.weight");
     REQUIRE(shared != nullptr);
     REQUIRE(head != nullptr);
-    CHECK(shared->dtype == weights::DType::kF32);  // the embedding stays f32 (tied: also in panels)
+    CHECK(shared->dtype == weights::DType::kF32);  // the embedding stays f32, row-major (lookups only)
+    CHECK(shared->layout == weights::Layout::kRowMajor);
     CHECK(head != shared);                          // a quantized copy, not the alias
     CHECK(head->dtype == d);
     CHECK(m->aliases().count("lm_head.weight") == 0);
