@@ -116,7 +116,7 @@ TEST_CASE("Engine: peak RSS of a t5-small-size model stays within 1.15 x file + 
     CHECK(rise > static_cast<long>(file_bytes / 1024 / 2));  // the weights were really resident
     CHECK(static_cast<double>(rise) <= limit_kib);
   }
-  // A sibling engine (bench --concurrency's workers) shares the loaded weights and computes the same.
+  // A sibling engine (bench --concurrency's batch-decoding engine) shares the loaded weights and computes the same.
   auto e = sealsum::engine::Engine::load(path, {.threads = 1});
   REQUIRE(e.ok());
   auto sib = (*e)->sibling({.threads = 2});

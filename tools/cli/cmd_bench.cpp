@@ -17,15 +17,20 @@
 // The model may be plain (memory-mapped, "model_mapped": true) or sealed (--key/--kbs as for
 // `summarize`: decrypted into secret memory), so peak_rss_mib compares the two loads.
 //
-// --concurrency N (throughput; after the single run above, whose members are unchanged): N workers,
-// each its own Engine on the same loaded weights (Engine::sibling) with threads / N compute threads
-// (at least 1), take the documents of the corpus (bench_corpus.h; --corpus DIR, default
-// ../shared/corpus) from a shared queue, --corpus-passes times over (default 1). Each document is
-// tokenized (task prefix, cut to --input-tokens keeping </s>) and generated like the single run
-// (exactly --new-tokens tokens, --num-beams). Reported: "documents_per_second" (documents / wall
-// time of the whole corpus run), "document_latency_ms" {p50, p99, mean, max} (tokenize + generate
-// of one document), "threads_per_worker", "corpus_documents", "corpus_input_tokens_mean",
-// "corpus_wall_ms", "corpus_cpu_ms" and "corpus_peak_rss_mib". N = 1 is the single-client figure.
+// --concurrency N (throughput; after the single run above, whose members are unchanged): N workers
+// call generate() concurrently on one Engine over the same loaded weights (Engine::sibling) with
+// batch decoding, as `serve` runs its requests: their decoder steps are shared and their encoders
+// run while others decode (engine/step_batcher.h; --threads compute threads for the shared steps,
+// the engine's default encoder limit). They take the documents of the corpus (bench_corpus.h;
+// --corpus DIR, default ../shared/corpus) from a shared queue, --corpus-passes times over (default
+// 1). Each document is tokenized (task prefix, cut to --input-tokens keeping </s>) and generated like
+// the single run (exactly --new-tokens tokens, --num-beams). Reported: "documents_per_second"
+// (documents / wall time of the whole corpus run), "document_latency_ms" {p50, p99, mean, max}
+// (tokenize + generate of one document), "document_encode_ms_mean" and "document_decode_ms_mean"
+// (its encoder and its search; the rest of the latency waits for an encoder place),
+// "decode_threads", "max_encoders", "encoders_peak", "mean_sessions_per_step" (session-steps per
+// shared step), "corpus_documents", "corpus_input_tokens_mean", "corpus_wall_ms", "corpus_cpu_ms"
+// and "corpus_peak_rss_mib". N = 1 is the single-client figure.
 // "ratio_to_f32_limit": total time / the floor of the same model stored in f32 (for --dtype files).
 #include <sys/resource.h>
 
@@ -164,15 +169,11 @@ double percentile(const std::vector<double>& sorted, double pct) {
 // The --concurrency run (see the header comment): adds its members to `out`.
 Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::string>& docs, int workers, int passes,
                   int64_t max_input, const sealsum::decoding::GenerationParams& p, json& out) {
-  const int per_worker = std::max(1, e.threads() / workers);
-  std::vector<std::unique_ptr<sealsum::engine::Engine>> engines;
-  for (int w = 0; w < workers; ++w) {
-    auto s = e.sibling({.threads = per_worker});
-    if (!s.ok()) return s.status().with_context("starting worker " + std::to_string(w));
-    engines.push_back(std::move(s).value());
-  }
+  auto shared = e.sibling({.threads = e.threads(), .batch_decoding = true});
+  if (!shared.ok()) return shared.status().with_context("starting the batch-decoding engine");
+  const sealsum::engine::Engine& engine = **shared;
   const size_t total = docs.size() * static_cast<size_t>(passes);
-  std::vector<double> latency(total, 0);
+  std::vector<double> latency(total, 0), encode_ms(total, 0), decode_ms(total, 0);
   std::vector<int64_t> in_tokens(total, 0);
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -181,8 +182,7 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      const sealsum::engine::Engine& engine = *engines[static_cast<size_t>(w)];
+    threads.emplace_back([&] {
       for (size_t i = next++; i < total; i = next++) {
         const auto t = std::chrono::steady_clock::now();
         std::vector<int32_t> ids = engine.prepare_input(docs[i % docs.size()]);
@@ -198,6 +198,8 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
           return;
         }
         latency[i] = ms_since(t);
+        encode_ms[i] = r->timings.encode_ms;
+        decode_ms[i] = r->timings.decode_ms;
         in_tokens[i] = static_cast<int64_t>(ids.size());
       }
     });
@@ -205,19 +207,29 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
   for (auto& t : threads) t.join();
   const double wall_ms = ms_since(t0), corpus_cpu_ms = cpu_ms() - cpu0;
   if (failed) return *failed;
-  double sum = 0, tokens = 0;
+  double sum = 0, tokens = 0, encode_sum = 0, decode_sum = 0;
   for (size_t i = 0; i < total; ++i) {
     sum += latency[i];
+    encode_sum += encode_ms[i];
+    decode_sum += decode_ms[i];
     tokens += static_cast<double>(in_tokens[i]);
   }
   std::sort(latency.begin(), latency.end());
   out["concurrency"] = workers;
-  out["threads_per_worker"] = per_worker;
+  out["decode_threads"] = engine.threads();
+  out["max_encoders"] = engine.max_encoders();
+  out["encoders_peak"] = engine.encoders_peak();
+  const sealsum::engine::StepBatcher& batcher = *engine.batcher();
+  out["mean_sessions_per_step"] = batcher.batches() > 0 ? static_cast<double>(batcher.steps_shared()) /
+                                                              static_cast<double>(batcher.batches())
+                                                        : 0.0;
   out["corpus_documents"] = total;
   out["corpus_input_tokens_mean"] = tokens / static_cast<double>(total);
   out["corpus_wall_ms"] = wall_ms;
   out["corpus_cpu_ms"] = corpus_cpu_ms;
   out["documents_per_second"] = wall_ms > 0 ? 1000.0 * static_cast<double>(total) / wall_ms : 0;
+  out["document_encode_ms_mean"] = encode_sum / static_cast<double>(total);
+  out["document_decode_ms_mean"] = decode_sum / static_cast<double>(total);
   out["document_latency_ms"] = {{"p50", percentile(latency, 50)},
                                 {"p99", percentile(latency, 99)},
                                 {"mean", sum / static_cast<double>(total)},
