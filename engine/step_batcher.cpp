@@ -45,6 +45,11 @@ int64_t StepBatcher::steps_shared() const {
   return steps_shared_;
 }
 
+double StepBatcher::mean_sessions_per_batch() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return batches_ > 0 ? static_cast<double>(steps_shared_) / static_cast<double>(batches_) : 0.0;
+}
+
 Status StepBatcher::step(models::DecoderSession& session, std::span<const int32_t> tokens, float* logits) {
   Request req{&session, tokens, logits, Status::ok()};
   std::unique_lock<std::mutex> lk(mu_);

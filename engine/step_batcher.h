@@ -45,9 +45,11 @@ class StepBatcher {
   std::unique_ptr<models::DecoderSession> attach(models::DecoderSession& inner);
 
   int64_t attached() const;
-  // Batches run, and session-steps run in them (steps_shared() / batches() = mean sessions per batch).
+  // Batches run, and session-steps run in them.
   int64_t batches() const;
   int64_t steps_shared() const;
+  // steps_shared() / batches() from one snapshot of the two counters (0 before the first batch).
+  double mean_sessions_per_batch() const;
 
  private:
   class Attached;

@@ -215,6 +215,7 @@ TEST_CASE("StepBatcher: searches joined at different steps equal solo runs", "[b
   auto m = make_model("t5", t5_config());
   std::mutex pool_mu;
   sealsum::engine::StepBatcher batcher(nullptr, pool_mu);
+  CHECK(batcher.mean_sessions_per_batch() == 0.0);  // no batch yet
   struct Job {
     int64_t length;
     sealsum::decoding::GenerationParams p;
@@ -269,4 +270,6 @@ TEST_CASE("StepBatcher: searches joined at different steps equal solo runs", "[b
   CHECK(batcher.attached() == 0);
   // Steps were shared: fewer batches than session-steps.
   CHECK(batcher.steps_shared() > batcher.batches());
+  CHECK(batcher.mean_sessions_per_batch() ==
+        static_cast<double>(batcher.steps_shared()) / static_cast<double>(batcher.batches()));
 }

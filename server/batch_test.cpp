@@ -218,8 +218,7 @@ TEST_CASE("batch: several workers share decoder steps and write the same summari
   }
   REQUIRE(batching.batcher() != nullptr);
   CHECK(batching.batcher()->batches() > 0);  // the steps went through the step batcher
-  INFO("mean sessions per shared step: " << double(batching.batcher()->steps_shared()) /
-                                                double(std::max<int64_t>(1, batching.batcher()->batches())));
+  INFO("mean sessions per shared step: " << batching.batcher()->mean_sessions_per_batch());
 
   o.workers = 0;
   CHECK(run_batch(*store, batching, o).status().code() == Code::kInvalidArgument);

@@ -173,8 +173,8 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
   if (!shared.ok()) return shared.status().with_context("starting the batch-decoding engine");
   const sealsum::engine::Engine& engine = **shared;
   const size_t total = docs.size() * static_cast<size_t>(passes);
-  std::vector<double> latency(total, 0), encode_ms(total, 0), decode_ms(total, 0);
-  std::vector<int64_t> in_tokens(total, 0);
+  std::vector<double> latency(total, 0);  // tokenize + generate
+  std::vector<sealsum::engine::Timings> timings(total);
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::optional<Status> failed;  // first failure, under mu
@@ -198,9 +198,7 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
           return;
         }
         latency[i] = ms_since(t);
-        encode_ms[i] = r->timings.encode_ms;
-        decode_ms[i] = r->timings.decode_ms;
-        in_tokens[i] = static_cast<int64_t>(ids.size());
+        timings[i] = r->timings;
       }
     });
   }
@@ -210,19 +208,16 @@ Status run_corpus(const sealsum::engine::Engine& e, const std::vector<std::strin
   double sum = 0, tokens = 0, encode_sum = 0, decode_sum = 0;
   for (size_t i = 0; i < total; ++i) {
     sum += latency[i];
-    encode_sum += encode_ms[i];
-    decode_sum += decode_ms[i];
-    tokens += static_cast<double>(in_tokens[i]);
+    encode_sum += timings[i].encode_ms;
+    decode_sum += timings[i].decode_ms;
+    tokens += static_cast<double>(timings[i].input_tokens);
   }
   std::sort(latency.begin(), latency.end());
   out["concurrency"] = workers;
   out["decode_threads"] = engine.threads();
   out["max_encoders"] = engine.max_encoders();
   out["encoders_peak"] = engine.encoders_peak();
-  const sealsum::engine::StepBatcher& batcher = *engine.batcher();
-  out["mean_sessions_per_step"] = batcher.batches() > 0 ? static_cast<double>(batcher.steps_shared()) /
-                                                              static_cast<double>(batcher.batches())
-                                                        : 0.0;
+  out["mean_sessions_per_step"] = engine.batcher()->mean_sessions_per_batch();
   out["corpus_documents"] = total;
   out["corpus_input_tokens_mean"] = tokens / static_cast<double>(total);
   out["corpus_wall_ms"] = wall_ms;
